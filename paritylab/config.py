@@ -1,0 +1,256 @@
+"""One typed config: paritylab.toml plus PARITYLAB_* environment overrides.
+
+Precedence: built-in defaults < paritylab.toml < PARITYLAB_* variables < command-line flags (--store).
+Nested keys are addressed with double underscores: PARITYLAB_MODELS__GPT4O__CONCURRENCY=16.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from paritylab.errors import ConfigError
+from paritylab.hashing import content_hash
+
+DEFAULT_CONFIG_FILE = "paritylab.toml"
+DEFAULT_STORE = Path(".paritylab/paritylab.duckdb")
+ENV_PREFIX = "PARITYLAB_"
+_NOT_FIELDS = {"CONFIG"}  # PARITYLAB_CONFIG names the file itself
+ProviderKind = Literal["openai", "anthropic", "openai_compatible", "sim"]
+DEFAULT_KEY_ENV: dict[str, str] = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelConfig(_Strict):
+    """One callable model endpoint, with its limits and prices."""
+
+    provider: ProviderKind
+    model: str = Field(description="the provider's model id, e.g. gpt-4o-mini")
+    base_url: str | None = Field(None, description="endpoint; ${VAR} is expanded from the environment")
+    api_key_env: str | None = Field(None, description="environment variable holding the key")
+    profile: str | None = Field(None, description="sim only: quality/latency/fault profile")
+    price_input_per_mtok: float = Field(0.0, ge=0)
+    price_output_per_mtok: float = Field(0.0, ge=0)
+    concurrency: int = Field(8, ge=1, le=1024)
+    rpm: int | None = Field(None, ge=1, description="requests per minute; unset = unlimited")
+    tpm: int | None = Field(None, ge=1, description="tokens per minute; unset = unlimited")
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(4, ge=0, le=20)
+    backoff_base_s: float = Field(0.5, gt=0)
+    backoff_max_s: float = Field(30.0, gt=0)
+    max_retry_after_s: float = Field(120.0, gt=0, description="give up if asked to wait longer")
+    fallback: str | None = Field(None, description="name of another [models] entry to try on failure")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_keys_in_files(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and {"api_key", "key", "token"} & set(data):
+            raise ValueError(
+                "API keys are never read from config files; put the key in an environment variable "
+                "and name it with api_key_env"
+            )
+        return data
+
+    def key_variable(self) -> str | None:
+        """The environment variable that must hold this model's key, or None if none is needed."""
+        return self.api_key_env or DEFAULT_KEY_ENV.get(self.provider)
+
+
+class GenerationParams(_Strict):
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int = Field(512, ge=1)
+    top_p: float | None = Field(None, gt=0, le=1)
+    seed: int | None = None
+    stop: tuple[str, ...] | None = None
+
+
+class PromptConfig(_Strict):
+    """A versioned prompt template. {question} and {context} are filled per case."""
+
+    version: str
+    system: str = ""
+    template: str
+
+
+class CandidateConfig(_Strict):
+    """The whole behaviour-changing configuration of one answerer: model + prompt + params."""
+
+    model: str
+    prompt: str
+    params: GenerationParams = GenerationParams()
+
+
+class Settings(_Strict):
+    store: Path = DEFAULT_STORE
+    store_lock_timeout_s: float = Field(30.0, ge=0)
+    judge: str | None = None
+    models: dict[str, ModelConfig] = {}
+    prompts: dict[str, PromptConfig] = {}
+    candidates: dict[str, CandidateConfig] = {}
+    source: str = Field("<defaults>", exclude=True, description="where this config was read from")
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Settings:
+        problems = [*_model_refs(self), *_candidate_refs(self)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def candidate_id(self, name: str) -> str:
+        """Hash of everything that changes a candidate's behaviour: a prompt edit is a new candidate."""
+        cand = self.candidates[name]
+        model = self.models[cand.model]
+        prompt = self.prompts[cand.prompt]
+        spec = {
+            "provider": model.provider,
+            "model": model.model,
+            "profile": model.profile,
+            "prompt": prompt.model_dump(),
+            "params": cand.params.model_dump(),
+        }
+        return content_hash(spec, length=12)
+
+
+def _model_refs(settings: Settings) -> list[str]:
+    problems = []
+    names = settings.models.keys()
+    for name, model in settings.models.items():
+        if model.fallback is not None and (model.fallback not in names or model.fallback == name):
+            problems.append(f"models.{name}.fallback = '{model.fallback}' is not another [models] entry")
+        if model.provider == "openai_compatible" and not model.base_url:
+            problems.append(f"models.{name}: provider openai_compatible needs base_url")
+    if settings.judge is not None and settings.judge not in names:
+        problems.append(f"judge = '{settings.judge}' is not a [models] entry")
+    return problems
+
+
+def _candidate_refs(settings: Settings) -> list[str]:
+    problems = []
+    for name, cand in settings.candidates.items():
+        if cand.model not in settings.models:
+            problems.append(f"candidates.{name}.model = '{cand.model}' is not a [models] entry")
+        if cand.prompt not in settings.prompts:
+            problems.append(f"candidates.{name}.prompt = '{cand.prompt}' is not a [prompts] entry")
+    return problems
+
+
+def expand_env(value: str, env: Mapping[str, str] | None = None) -> str:
+    """Expand ${VAR} references; an unset variable is a ConfigError naming it."""
+    env = os.environ if env is None else env
+
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise ConfigError(f"'{value}' refers to ${{{name}}}, which is not set", hint=f"export {name}=...")
+        return env[name]
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lookup, value)
+
+
+def find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
+    """--config, else PARITYLAB_CONFIG, else ./paritylab.toml if it exists."""
+    if explicit is not None:
+        candidate: Path | None = explicit
+    elif env.get(f"{ENV_PREFIX}CONFIG"):
+        candidate = Path(env[f"{ENV_PREFIX}CONFIG"])
+    else:
+        default = Path(DEFAULT_CONFIG_FILE)
+        return default if default.exists() else None
+    if candidate is not None and not candidate.exists():
+        raise ConfigError(f"config file {candidate} does not exist", hint="check --config / PARITYLAB_CONFIG")
+    return candidate
+
+
+def load_settings(
+    path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    store: Path | None = None,
+) -> Settings:
+    """Read the config file (if any), apply PARITYLAB_* overrides and an explicit --store."""
+    env = os.environ if env is None else env
+    file = find_config_file(path, env)
+    raw: dict[str, Any] = _read_toml(file) if file else {}
+    source = str(file) if file else "<defaults>"
+    _apply_env_overrides(raw, env)
+    if store is not None:
+        raw["store"] = str(store)
+    try:
+        return Settings.model_validate({**raw, "source": source})
+    except ValidationError as exc:
+        raise _explain(exc, source, raw) from None
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file} is not valid TOML: {exc}", hint="fix the syntax at that line") from None
+
+
+def _apply_env_overrides(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    for var, value in env.items():
+        if not var.startswith(ENV_PREFIX) or var[len(ENV_PREFIX) :] in _NOT_FIELDS:
+            continue
+        path = var[len(ENV_PREFIX) :].lower().split("__")
+        node = raw
+        for depth, part in enumerate(path):
+            key = _match_key(node, part, top_level=depth == 0, is_leaf=depth == len(path) - 1)
+            if key is None:
+                raise ConfigError(
+                    f"environment variable {var} does not name a config key",
+                    hint="use PARITYLAB_<KEY>, nested with __, e.g. PARITYLAB_MODELS__MYMODEL__CONCURRENCY",
+                )
+            if depth == len(path) - 1:
+                node[key] = value
+            else:
+                node = node.setdefault(key, {})
+
+
+def _match_key(node: dict[str, Any], part: str, *, top_level: bool, is_leaf: bool) -> str | None:
+    """Env names are upper-case with no dashes: match them back to the key as written in the file."""
+    for key in node:
+        if key.lower().replace("-", "_") == part:
+            return key
+    if top_level and part in Settings.model_fields and part != "source":
+        return part
+    if not top_level:
+        return part  # new field or entry: validation reports it if it is unknown
+    return None
+
+
+def _explain(exc: ValidationError, source: str, raw: Mapping[str, Any]) -> ConfigError:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            lines.append(f"unknown key '{where}'{_suggest(err['loc'])}")
+        else:
+            lines.append(f"{where or '(top level)'}: {err['msg']}")
+    return ConfigError(
+        f"invalid config in {source}:\n  " + "\n  ".join(lines),
+        hint=f"edit {source} (or the PARITYLAB_* variable) as described above",
+    )
+
+
+def _suggest(loc: tuple[int | str, ...]) -> str:
+    known = {
+        "Settings": set(Settings.model_fields),
+        "models": set(ModelConfig.model_fields),
+        "prompts": set(PromptConfig.model_fields),
+        "candidates": set(CandidateConfig.model_fields),
+        "params": set(GenerationParams.model_fields),
+    }
+    section = "params" if "params" in loc[:-1] else str(loc[0]) if len(loc) > 1 else "Settings"
+    close = difflib.get_close_matches(str(loc[-1]), known.get(section, set()), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

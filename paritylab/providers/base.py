@@ -1,0 +1,62 @@
+"""The Provider interface and the request/response values every adapter translates to and from."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal, Protocol
+
+from paritylab.hashing import content_hash
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A provider-neutral chat request. The model id is supplied by the model config, not here."""
+
+    messages: tuple[Message, ...]
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int = 512
+    top_p: float | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] | None = None
+    response_format: Literal["text", "json"] = "text"
+
+    @classmethod
+    def user(cls, text: str, **kwargs: object) -> ChatRequest:
+        return cls(messages=(Message("user", text),), **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    input_tokens: int
+    output_tokens: int
+    latency_ms: float
+    stop_reason: str
+    model: str
+    simulated: bool = False
+
+
+def request_hash(provider: str, model: str, request: ChatRequest) -> str:
+    """Cache key: everything that determines the answer (the endpoint URL and key do not)."""
+    return content_hash({"provider": provider, "model": model, "request": asdict(request)})
+
+
+class Provider(Protocol):
+    """Adapters only translate requests and classify errors: no retries, no limits, no caching."""
+
+    kind: str
+
+    async def generate(self, model: str, request: ChatRequest, timeout_s: float) -> Completion:
+        """Return a Completion or raise a paritylab.errors.ProviderError subclass."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,296 @@
+"""The one place where model calls are made: limits, retries, timeouts, fallback, cache, cost and ledger.
+
+Every call in a batch returns a CallResult, success or classified failure; nothing is dropped. Each
+attempt at a provider becomes one ledger row; an answer taken from the cache becomes a `cache_hit` row
+that costs nothing, so summing `cost_usd` over the ledger never bills a call twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from paritylab.config import ModelConfig, Settings
+from paritylab.errors import ProviderError, ProviderTimeout
+from paritylab.hashing import content_hash
+from paritylab.providers.base import ChatRequest, Completion, Provider, request_hash
+from paritylab.providers.factory import build_provider
+from paritylab.providers.limits import ModelLimiter
+from paritylab.store.ledger import CachedResponse, CallRecord, Ledger, utcnow
+
+# The SDK enforces the timeout; this margin lets it report first, and caps adapters that hang regardless.
+HARD_TIMEOUT_MARGIN_S = 1.0
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    model_name: str
+    request: ChatRequest
+    purpose: str = "generate"
+    candidate_id: str | None = None
+    item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CallResult:
+    spec: CallSpec
+    request_hash: str
+    served_by: str
+    completion: Completion | None
+    error_class: str | None = None
+    error_message: str | None = None
+    attempts: int = 0
+    cached: bool = False
+    cost_usd: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.completion is not None
+
+
+def cost_usd(cfg: ModelConfig, input_tokens: int, output_tokens: int) -> float:
+    return (input_tokens * cfg.price_input_per_mtok + output_tokens * cfg.price_output_per_mtok) / 1e6
+
+
+def estimate_tokens(request: ChatRequest) -> int:
+    """Budget reserved against TPM before the call: ~4 characters a token plus the output allowance."""
+    chars = len(request.system or "") + sum(len(m.content) for m in request.messages)
+    return chars // 4 + request.max_tokens
+
+
+def retry_delay(cfg: ModelConfig, err: ProviderError, attempt: int, rng: random.Random) -> float | None:
+    """Seconds to wait before the next attempt, or None to stop: jittered exponential backoff,
+    never shorter than the provider's Retry-After."""
+    if not err.retryable or attempt > cfg.max_retries:
+        return None
+    backoff = min(cfg.backoff_max_s, cfg.backoff_base_s * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.0)
+    if err.retry_after_s is None:
+        return backoff
+    if err.retry_after_s > cfg.max_retry_after_s:
+        return None
+    return max(err.retry_after_s, backoff)
+
+
+class Runner:
+    """Runs batches of calls for one run. Use `async with Runner(...)` or call `aclose()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        ledger: Ledger | None = None,
+        run_id: str | None = None,
+        providers: dict[str, Provider] | None = None,
+        env: dict[str, str] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.run_id = run_id
+        self._env = dict(os.environ) if env is None else env
+        self._providers: dict[str, Provider] = dict(providers or {})
+        self._limiters: dict[str, ModelLimiter] = {}
+        self._inflight: dict[str, asyncio.Future[CallResult]] = {}
+        self._rng = random.Random(seed)
+
+    async def __aenter__(self) -> Runner:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self.ledger:
+            self.ledger.flush()
+        for provider in self._providers.values():
+            await provider.aclose()
+
+    def prepare(self, model_names: set[str]) -> None:
+        """Build every provider (and fallback) up front, so a missing key fails before any call."""
+        pending = set(model_names)
+        while pending:
+            name = pending.pop()
+            self.provider(name)
+            if fallback := self.settings.models[name].fallback:
+                pending |= {fallback} - set(self._providers)
+
+    def provider(self, name: str) -> Provider:
+        if name not in self._providers:
+            self._providers[name] = build_provider(name, self.settings.models[name], self._env)
+        return self._providers[name]
+
+    def limiter(self, name: str) -> ModelLimiter:
+        if name not in self._limiters:
+            cfg = self.settings.models[name]
+            self._limiters[name] = ModelLimiter(cfg.concurrency, cfg.rpm, cfg.tpm)
+        return self._limiters[name]
+
+    def hash_for(self, name: str, request: ChatRequest) -> str:
+        cfg = self.settings.models[name]
+        return request_hash(cfg.provider, f"{cfg.model}|{cfg.profile or ''}", request)
+
+    async def run(
+        self, specs: Sequence[CallSpec], on_result: Callable[[CallResult], None] | None = None
+    ) -> list[CallResult]:
+        """Run all specs concurrently (within each model's limits); results come back in input order."""
+        self.prepare({s.model_name for s in specs})
+        hashes = [self.hash_for(s.model_name, s.request) for s in specs]
+        cached = self.ledger.lookup(hashes) if self.ledger else {}
+
+        async def one(spec: CallSpec, key: str) -> CallResult:
+            hit = cached.get(key)
+            result = self._from_cache(spec, spec.model_name, hit) if hit else await self._single_flight(spec, key)
+            if on_result:
+                on_result(result)
+            return result
+
+        results = await asyncio.gather(*(one(s, h) for s, h in zip(specs, hashes, strict=True)))
+        if self.ledger:
+            self.ledger.flush()
+        return list(results)
+
+    async def _single_flight(self, spec: CallSpec, key: str) -> CallResult:
+        """Identical requests in flight at once are sent once; the others share the answer."""
+        if key in self._inflight:
+            first = await asyncio.shield(self._inflight[key])
+            return self._share(spec, first)
+        future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            result = await self._call_with_fallback(spec, key)
+            future.set_result(result)
+            return result
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            del self._inflight[key]
+
+    def _share(self, spec: CallSpec, first: CallResult) -> CallResult:
+        if first.completion is None:
+            return replace(first, spec=spec, attempts=0, cost_usd=0.0)
+        cfg = self.settings.models[first.served_by]
+        hit = CachedResponse(first.request_hash, cfg.provider, cfg.model, first.completion.text,
+                             first.completion.stop_reason, first.completion.input_tokens,
+                             first.completion.output_tokens, first.completion.latency_ms, first.cost_usd,
+                             first.completion.simulated)
+        return self._from_cache(spec, first.served_by, hit)
+
+    async def _call_with_fallback(self, spec: CallSpec, key: str) -> CallResult:
+        result = await self._attempts(spec.model_name, spec, key, fallback_for=None)
+        tried, name = {spec.model_name}, spec.model_name
+        while not result.ok and (fallback := self.settings.models[name].fallback) and fallback not in tried:
+            tried.add(fallback)
+            fb_key = self.hash_for(fallback, spec.request)
+            hit = self.ledger.lookup([fb_key]).get(fb_key) if self.ledger else None
+            result = (
+                self._from_cache(spec, fallback, hit)
+                if hit
+                else await self._attempts(fallback, spec, fb_key, fallback_for=name)
+            )
+            name = fallback
+        return result
+
+    async def _attempts(self, name: str, spec: CallSpec, key: str, fallback_for: str | None) -> CallResult:
+        cfg = self.settings.models[name]
+        attempt = 0
+        while True:
+            attempt += 1
+            started = utcnow()
+            outcome = await self._attempt(name, cfg, spec.request)
+            if isinstance(outcome, Completion):
+                cost = cost_usd(cfg, outcome.input_tokens, outcome.output_tokens)
+                self._record_success(name, cfg, spec, key, attempt, started, outcome, cost, fallback_for)
+                return CallResult(spec, key, name, outcome, attempts=attempt, cost_usd=cost)
+            delay = retry_delay(cfg, outcome, attempt, self._rng)
+            self._record_failure(name, cfg, spec, key, attempt, started, outcome, fallback_for)
+            if delay is None:
+                return CallResult(spec, key, name, None, outcome.error_class, outcome.message, attempt)
+            await asyncio.sleep(delay)  # outside the concurrency slot: waiting must not block others
+
+    async def _attempt(self, name: str, cfg: ModelConfig, request: ChatRequest) -> Completion | ProviderError:
+        limiter = self.limiter(name)
+        estimate = estimate_tokens(request)
+        actual: int | None = None
+        async with limiter.slot(estimate):
+            try:
+                completion = await asyncio.wait_for(
+                    self.provider(name).generate(cfg.model, request, cfg.timeout_s),
+                    cfg.timeout_s + HARD_TIMEOUT_MARGIN_S,
+                )
+                actual = completion.input_tokens + completion.output_tokens
+                return completion
+            except TimeoutError:
+                return ProviderTimeout(f"no answer from {name} within {cfg.timeout_s} s")
+            except ProviderError as err:
+                return err
+            finally:
+                limiter.settle_tokens(estimate, actual)
+
+    def _record_success(
+        self, name: str, cfg: ModelConfig, spec: CallSpec, key: str, attempt: int, started: object,
+        completion: Completion, cost: float, fallback_for: str | None,
+    ) -> None:
+        if not self.ledger:
+            return
+        self.ledger.remember(CachedResponse(
+            key, cfg.provider, cfg.model, completion.text, completion.stop_reason, completion.input_tokens,
+            completion.output_tokens, completion.latency_ms, cost, completion.simulated,
+        ))
+        self.ledger.record(self._row(
+            name, cfg, spec, key, attempt, started, "ok", fallback_for=fallback_for,
+            input_tokens=completion.input_tokens, output_tokens=completion.output_tokens, cost_usd=cost,
+            latency_ms=completion.latency_ms, simulated=completion.simulated,
+        ))
+
+    def _record_failure(
+        self, name: str, cfg: ModelConfig, spec: CallSpec, key: str, attempt: int, started: object,
+        err: ProviderError, fallback_for: str | None,
+    ) -> None:
+        if self.ledger:
+            self.ledger.record(self._row(
+                name, cfg, spec, key, attempt, started, "error", fallback_for=fallback_for,
+                error_class=err.error_class, error_message=err.message[:2000], http_status=err.status,
+                retry_after_s=err.retry_after_s, simulated=cfg.provider == "sim",
+            ))
+
+    def _from_cache(self, spec: CallSpec, name: str, hit: CachedResponse) -> CallResult:
+        cfg = self.settings.models[name]
+        completion = Completion(hit.text, hit.input_tokens, hit.output_tokens, hit.latency_ms or 0.0,
+                                hit.stop_reason or "unknown", hit.model, hit.simulated)
+        if self.ledger:
+            self.ledger.record(self._row(
+                name, cfg, spec, hit.request_hash, 0, utcnow(), "cache_hit",
+                fallback_for=None if name == spec.model_name else spec.model_name,
+                input_tokens=hit.input_tokens, output_tokens=hit.output_tokens, simulated=hit.simulated,
+            ))
+        return CallResult(spec, hit.request_hash, name, completion, cached=True)
+
+    def _row(
+        self, name: str, cfg: ModelConfig, spec: CallSpec, key: str, attempt: int, started: object,
+        status: str, **fields: object,
+    ) -> CallRecord:
+        ident = [self.run_id, key, name, attempt, spec.purpose, spec.candidate_id, spec.item_id, status]
+        return CallRecord(
+            call_id=content_hash(ident, length=32), run_id=self.run_id, request_hash=key,
+            purpose=spec.purpose, model_name=name, provider=cfg.provider, model=cfg.model,
+            candidate_id=spec.candidate_id, item_id=spec.item_id, attempt=attempt, status=status,
+            started_at=started, **fields,  # type: ignore[arg-type]
+        )
+
+
+async def run_calls(
+    settings: Settings,
+    specs: Sequence[CallSpec],
+    *,
+    ledger: Ledger | None = None,
+    run_id: str | None = None,
+    on_result: Callable[[CallResult], None] | None = None,
+) -> list[CallResult]:
+    """Convenience: one Runner for one batch, closed afterwards."""
+    async with Runner(settings, ledger=ledger, run_id=run_id) as runner:
+        return await runner.run(specs, on_result)
+

@@ -1,0 +1,22 @@
+"""Deterministic lexical embeddings for the simulator's /v1/embeddings (signed feature hashing)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+from paritylab.sim.text import words
+
+DIMENSIONS = 256
+
+
+def hashed_embedding(text: str, dims: int = DIMENSIONS) -> list[float]:
+    """Bag of words and word bigrams hashed into `dims` signed buckets, L2-normalised."""
+    vec = [0.0] * dims
+    toks = words(text)
+    for feature in toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]:
+        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+        bucket = int.from_bytes(digest[:4], "little") % dims
+        vec[bucket] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+    return [v / norm for v in vec]

@@ -1,0 +1,92 @@
+"""Named, ordered migrations, each applied once and recorded in `_migrations`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from paritylab.store.db import Store
+
+M001_RUNS_CALLS_RESPONSES = """
+CREATE TABLE runs (
+    run_id      VARCHAR PRIMARY KEY,
+    kind        VARCHAR NOT NULL,
+    started_at  TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ,
+    status      VARCHAR NOT NULL,
+    params      JSON,
+    summary     JSON,
+    simulated   BOOLEAN NOT NULL DEFAULT false
+);
+-- The ledger: one row per attempt at a provider, plus one per answer served from the cache.
+CREATE TABLE calls (
+    call_id       VARCHAR PRIMARY KEY,
+    run_id        VARCHAR,
+    request_hash  VARCHAR NOT NULL,
+    purpose       VARCHAR NOT NULL,
+    model_name    VARCHAR NOT NULL,
+    provider      VARCHAR NOT NULL,
+    model         VARCHAR NOT NULL,
+    candidate_id  VARCHAR,
+    item_id       VARCHAR,
+    attempt       INTEGER NOT NULL,
+    fallback_for  VARCHAR,
+    status        VARCHAR NOT NULL,
+    error_class   VARCHAR,
+    error_message VARCHAR,
+    http_status   INTEGER,
+    retry_after_s DOUBLE,
+    input_tokens  INTEGER,
+    output_tokens INTEGER,
+    cost_usd      DOUBLE NOT NULL DEFAULT 0,
+    latency_ms    DOUBLE,
+    started_at    TIMESTAMPTZ NOT NULL,
+    simulated     BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX calls_run ON calls (run_id);
+CREATE INDEX calls_request ON calls (request_hash);
+-- The response cache, keyed by the hash of the full request.
+CREATE TABLE responses (
+    request_hash  VARCHAR PRIMARY KEY,
+    provider      VARCHAR NOT NULL,
+    model         VARCHAR NOT NULL,
+    text          VARCHAR NOT NULL,
+    stop_reason   VARCHAR,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    latency_ms    DOUBLE,
+    cost_usd      DOUBLE NOT NULL,
+    simulated     BOOLEAN NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL
+);
+"""
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("m001_runs_calls_responses", M001_RUNS_CALLS_RESPONSES),
+]
+
+
+def migrate(store: Store) -> list[str]:
+    """Apply the migrations not yet recorded; return their names."""
+    store.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = {r["name"] for r in store.rows("SELECT name FROM _migrations")}
+    applied = []
+    for name, sql in MIGRATIONS:
+        if name in done:
+            continue
+        store.execute("BEGIN TRANSACTION")
+        try:
+            store.execute(sql)
+            store.execute("INSERT INTO _migrations VALUES (?, now())", [name])
+            store.execute("COMMIT")
+        except Exception:
+            store.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def applied_migrations(store: Store) -> list[str]:
+    return [r["name"] for r in store.rows("SELECT name FROM _migrations ORDER BY name")]
