@@ -87,7 +87,7 @@ class CandidateConfig(_Strict):
 
     model: str
     prompt: str
-    params: GenerationParams = GenerationParams()
+    params: GenerationParams = Field(default_factory=lambda: GenerationParams.model_validate({}))
 
 
 class Settings(_Strict):

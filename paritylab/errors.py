@@ -1,4 +1,4 @@
-"""Typed errors. Every error paritylab raises on purpose derives from ParitylabError and says how to fix it."""
+"""Typed errors. Every error paritylab raises on purpose is a ParitylabError and says how to fix it."""
 
 from __future__ import annotations
 

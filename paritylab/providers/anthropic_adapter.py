@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import time
 from typing import Any
 
@@ -32,8 +33,9 @@ class AnthropicProvider:
             "max_tokens": request.max_tokens,
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],
         }
-        optional = {"system": request.system, "temperature": request.temperature, "top_p": request.top_p}
-        body.update({k: v for k, v in optional.items() if v is not None})
+        # The anthropic 2.x Messages API has no sampling parameters: temperature/top_p are not sent.
+        if request.system:
+            body["system"] = request.system
         if request.stop:
             body["stop_sequences"] = list(request.stop)
         return body
@@ -47,7 +49,7 @@ class AnthropicProvider:
             parsed = raw.parse()
             if inspect.isawaitable(parsed):
                 parsed = await parsed
-        except Exception as exc:
+        except (self._sdk.APIError, json.JSONDecodeError) as exc:
             raise classify_sdk_error(exc, self._sdk, self._secrets) from exc
         latency_ms = (time.perf_counter() - started) * 1000
         return _completion(parsed, latency_ms, simulated=raw.headers.get(SIMULATED_HEADER) == "1")

@@ -46,7 +46,7 @@ def classify_sdk_error(exc: BaseException, sdk: ModuleType, secrets: list[str]) 
         return MalformedResponse(message, status=getattr(exc, "status_code", None))
     if isinstance(exc, sdk.APIStatusError):
         return _from_status(exc, message)
-    return PermanentProviderError(f"unexpected error from the SDK: {message}")
+    return PermanentProviderError(f"unclassified SDK error: {message}")
 
 
 def _from_status(exc: Any, message: str) -> ProviderError:

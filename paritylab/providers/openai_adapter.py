@@ -4,6 +4,7 @@ llama.cpp server, LiteLLM proxy) via base_url."""
 from __future__ import annotations
 
 import inspect
+import json
 import time
 from typing import Any
 
@@ -16,7 +17,7 @@ SIMULATED_HEADER = "x-paritylab-simulated"
 
 class OpenAIProvider:
     kind = "openai"
-    # OpenAI's own API deprecated max_tokens for max_completion_tokens; compatible servers know only max_tokens.
+    # OpenAI's API replaced max_tokens by max_completion_tokens; compatible servers know only max_tokens.
     max_tokens_field = "max_completion_tokens"
 
     def __init__(self, api_key: str, base_url: str | None, timeout_s: float) -> None:
@@ -24,13 +25,19 @@ class OpenAIProvider:
 
         self._sdk = openai
         self._secrets = [api_key]
-        # max_retries=0: the runner owns retries; SDK retries would multiply calls and hide them from the ledger.
-        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
+        # max_retries=0: the runner owns retries; SDK retries would multiply calls unseen by the ledger.
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
+        )
 
     def _body(self, model: str, request: ChatRequest) -> dict[str, Any]:
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
-        body: dict[str, Any] = {"model": model, "messages": messages, self.max_tokens_field: request.max_tokens}
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            self.max_tokens_field: request.max_tokens,
+        }
         optional = {"temperature": request.temperature, "top_p": request.top_p, "seed": request.seed}
         body.update({k: v for k, v in optional.items() if v is not None})
         if request.stop:
@@ -48,7 +55,7 @@ class OpenAIProvider:
             parsed = raw.parse()
             if inspect.isawaitable(parsed):
                 parsed = await parsed
-        except Exception as exc:
+        except (self._sdk.APIError, json.JSONDecodeError) as exc:
             raise classify_sdk_error(exc, self._sdk, self._secrets) from exc
         latency_ms = (time.perf_counter() - started) * 1000
         return _completion(parsed, latency_ms, simulated=raw.headers.get(SIMULATED_HEADER) == "1")

@@ -12,6 +12,8 @@ import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from paritylab.config import ModelConfig, Settings
 from paritylab.errors import ProviderError, ProviderTimeout
@@ -66,12 +68,12 @@ def retry_delay(cfg: ModelConfig, err: ProviderError, attempt: int, rng: random.
     never shorter than the provider's Retry-After."""
     if not err.retryable or attempt > cfg.max_retries:
         return None
-    backoff = min(cfg.backoff_max_s, cfg.backoff_base_s * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.0)
+    backoff = min(cfg.backoff_max_s, cfg.backoff_base_s * 2.0 ** (attempt - 1)) * rng.uniform(0.5, 1.0)
     if err.retry_after_s is None:
         return backoff
     if err.retry_after_s > cfg.max_retry_after_s:
         return None
-    return max(err.retry_after_s, backoff)
+    return max(float(err.retry_after_s), backoff)
 
 
 class Runner:
@@ -142,7 +144,9 @@ class Runner:
 
         async def one(spec: CallSpec, key: str) -> CallResult:
             hit = cached.get(key)
-            result = self._from_cache(spec, spec.model_name, hit) if hit else await self._single_flight(spec, key)
+            result = (
+                self._from_cache(spec, spec.model_name, hit) if hit else await self._single_flight(spec, key)
+            )
             if on_result:
                 on_result(result)
             return result
@@ -173,42 +177,52 @@ class Runner:
         if first.completion is None:
             return replace(first, spec=spec, attempts=0, cost_usd=0.0)
         cfg = self.settings.models[first.served_by]
-        hit = CachedResponse(first.request_hash, cfg.provider, cfg.model, first.completion.text,
-                             first.completion.stop_reason, first.completion.input_tokens,
-                             first.completion.output_tokens, first.completion.latency_ms, first.cost_usd,
-                             first.completion.simulated)
+        hit = CachedResponse(
+            first.request_hash,
+            cfg.provider,
+            cfg.model,
+            first.completion.text,
+            first.completion.stop_reason,
+            first.completion.input_tokens,
+            first.completion.output_tokens,
+            first.completion.latency_ms,
+            first.cost_usd,
+            first.completion.simulated,
+        )
         return self._from_cache(spec, first.served_by, hit)
 
     async def _call_with_fallback(self, spec: CallSpec, key: str) -> CallResult:
-        result = await self._attempts(spec.model_name, spec, key, fallback_for=None)
+        result = await self._attempts(self._target(spec.model_name, spec, key, None))
         tried, name = {spec.model_name}, spec.model_name
         while not result.ok and (fallback := self.settings.models[name].fallback) and fallback not in tried:
             tried.add(fallback)
-            fb_key = self.hash_for(fallback, spec.request)
-            hit = self.ledger.lookup([fb_key]).get(fb_key) if self.ledger else None
-            result = (
-                self._from_cache(spec, fallback, hit)
-                if hit
-                else await self._attempts(fallback, spec, fb_key, fallback_for=name)
-            )
+            target = self._target(fallback, spec, self.hash_for(fallback, spec.request), name)
+            hit = self.ledger.lookup([target.key]).get(target.key) if self.ledger else None
+            result = self._from_cache(spec, fallback, hit) if hit else await self._attempts(target)
             name = fallback
         return result
 
-    async def _attempts(self, name: str, spec: CallSpec, key: str, fallback_for: str | None) -> CallResult:
-        cfg = self.settings.models[name]
+    def _target(self, name: str, spec: CallSpec, key: str, fallback_for: str | None) -> _Target:
+        return _Target(name, self.settings.models[name], spec, key, fallback_for)
+
+    async def _attempts(self, target: _Target) -> CallResult:
         attempt = 0
         while True:
             attempt += 1
             started = utcnow()
-            outcome = await self._attempt(name, cfg, spec.request)
+            outcome = await self._attempt(target.name, target.cfg, target.spec.request)
             if isinstance(outcome, Completion):
-                cost = cost_usd(cfg, outcome.input_tokens, outcome.output_tokens)
-                self._record_success(name, cfg, spec, key, attempt, started, outcome, cost, fallback_for)
-                return CallResult(spec, key, name, outcome, attempts=attempt, cost_usd=cost)
-            delay = retry_delay(cfg, outcome, attempt, self._rng)
-            self._record_failure(name, cfg, spec, key, attempt, started, outcome, fallback_for)
+                cost = cost_usd(target.cfg, outcome.input_tokens, outcome.output_tokens)
+                self._record_success(target, attempt, started, outcome, cost)
+                return CallResult(
+                    target.spec, target.key, target.name, outcome, attempts=attempt, cost_usd=cost
+                )
+            delay = retry_delay(target.cfg, outcome, attempt, self._rng)
+            self._record_failure(target, attempt, started, outcome)
             if delay is None:
-                return CallResult(spec, key, name, None, outcome.error_class, outcome.message, attempt)
+                return CallResult(
+                    target.spec, target.key, target.name, None, outcome.error_class, outcome.message, attempt
+                )
             await asyncio.sleep(delay)  # outside the concurrency slot: waiting must not block others
 
     async def _attempt(self, name: str, cfg: ModelConfig, request: ChatRequest) -> Completion | ProviderError:
@@ -231,55 +245,117 @@ class Runner:
                 limiter.settle_tokens(estimate, actual)
 
     def _record_success(
-        self, name: str, cfg: ModelConfig, spec: CallSpec, key: str, attempt: int, started: object,
-        completion: Completion, cost: float, fallback_for: str | None,
+        self, target: _Target, attempt: int, started: datetime, completion: Completion, cost: float
     ) -> None:
         if not self.ledger:
             return
-        self.ledger.remember(CachedResponse(
-            key, cfg.provider, cfg.model, completion.text, completion.stop_reason, completion.input_tokens,
-            completion.output_tokens, completion.latency_ms, cost, completion.simulated,
-        ))
-        self.ledger.record(self._row(
-            name, cfg, spec, key, attempt, started, "ok", fallback_for=fallback_for,
-            input_tokens=completion.input_tokens, output_tokens=completion.output_tokens, cost_usd=cost,
-            latency_ms=completion.latency_ms, simulated=completion.simulated,
-        ))
+        cfg = target.cfg
+        self.ledger.remember(
+            CachedResponse(
+                target.key,
+                cfg.provider,
+                cfg.model,
+                completion.text,
+                completion.stop_reason,
+                completion.input_tokens,
+                completion.output_tokens,
+                completion.latency_ms,
+                cost,
+                completion.simulated,
+            )
+        )
+        self.ledger.record(
+            _row(
+                self.run_id,
+                target,
+                attempt,
+                started,
+                "ok",
+                input_tokens=completion.input_tokens,
+                output_tokens=completion.output_tokens,
+                cost_usd=cost,
+                latency_ms=completion.latency_ms,
+                simulated=completion.simulated,
+            )
+        )
 
-    def _record_failure(
-        self, name: str, cfg: ModelConfig, spec: CallSpec, key: str, attempt: int, started: object,
-        err: ProviderError, fallback_for: str | None,
-    ) -> None:
+    def _record_failure(self, target: _Target, attempt: int, started: datetime, err: ProviderError) -> None:
         if self.ledger:
-            self.ledger.record(self._row(
-                name, cfg, spec, key, attempt, started, "error", fallback_for=fallback_for,
-                error_class=err.error_class, error_message=err.message[:2000], http_status=err.status,
-                retry_after_s=err.retry_after_s, simulated=cfg.provider == "sim",
-            ))
+            self.ledger.record(
+                _row(
+                    self.run_id,
+                    target,
+                    attempt,
+                    started,
+                    "error",
+                    error_class=err.error_class,
+                    error_message=err.message[:2000],
+                    http_status=err.status,
+                    retry_after_s=err.retry_after_s,
+                    simulated=target.cfg.provider == "sim",
+                )
+            )
 
     def _from_cache(self, spec: CallSpec, name: str, hit: CachedResponse) -> CallResult:
-        cfg = self.settings.models[name]
-        completion = Completion(hit.text, hit.input_tokens, hit.output_tokens, hit.latency_ms or 0.0,
-                                hit.stop_reason or "unknown", hit.model, hit.simulated)
+        completion = Completion(
+            hit.text,
+            hit.input_tokens,
+            hit.output_tokens,
+            hit.latency_ms or 0.0,
+            hit.stop_reason or "unknown",
+            hit.model,
+            hit.simulated,
+        )
         if self.ledger:
-            self.ledger.record(self._row(
-                name, cfg, spec, hit.request_hash, 0, utcnow(), "cache_hit",
-                fallback_for=None if name == spec.model_name else spec.model_name,
-                input_tokens=hit.input_tokens, output_tokens=hit.output_tokens, simulated=hit.simulated,
-            ))
+            fallback_for = None if name == spec.model_name else spec.model_name
+            target = self._target(name, spec, hit.request_hash, fallback_for)
+            self.ledger.record(
+                _row(
+                    self.run_id,
+                    target,
+                    0,
+                    utcnow(),
+                    "cache_hit",
+                    input_tokens=hit.input_tokens,
+                    output_tokens=hit.output_tokens,
+                    simulated=hit.simulated,
+                )
+            )
         return CallResult(spec, hit.request_hash, name, completion, cached=True)
 
-    def _row(
-        self, name: str, cfg: ModelConfig, spec: CallSpec, key: str, attempt: int, started: object,
-        status: str, **fields: object,
-    ) -> CallRecord:
-        ident = [self.run_id, key, name, attempt, spec.purpose, spec.candidate_id, spec.item_id, status]
-        return CallRecord(
-            call_id=content_hash(ident, length=32), run_id=self.run_id, request_hash=key,
-            purpose=spec.purpose, model_name=name, provider=cfg.provider, model=cfg.model,
-            candidate_id=spec.candidate_id, item_id=spec.item_id, attempt=attempt, status=status,
-            started_at=started, **fields,  # type: ignore[arg-type]
-        )
+
+@dataclass(frozen=True)
+class _Target:
+    """One model about to be tried for one spec: everything a ledger row needs to know about it."""
+
+    name: str
+    cfg: ModelConfig
+    spec: CallSpec
+    key: str
+    fallback_for: str | None
+
+
+def _row(
+    run_id: str | None, target: _Target, attempt: int, started: datetime, status: str, **fields: Any
+) -> CallRecord:
+    spec = target.spec
+    ident = [run_id, target.key, target.name, attempt, spec.purpose, spec.candidate_id, spec.item_id, status]
+    return CallRecord(
+        call_id=content_hash(ident, length=32),
+        run_id=run_id,
+        request_hash=target.key,
+        purpose=spec.purpose,
+        model_name=target.name,
+        provider=target.cfg.provider,
+        model=target.cfg.model,
+        candidate_id=spec.candidate_id,
+        item_id=spec.item_id,
+        attempt=attempt,
+        status=status,
+        started_at=started,
+        fallback_for=target.fallback_for,
+        **fields,
+    )
 
 
 async def run_calls(
@@ -293,4 +369,3 @@ async def run_calls(
     """Convenience: one Runner for one batch, closed afterwards."""
     async with Runner(settings, ledger=ledger, run_id=run_id) as runner:
         return await runner.run(specs, on_result)
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 
 from paritylab.sim.text import words
@@ -14,7 +15,7 @@ def hashed_embedding(text: str, dims: int = DIMENSIONS) -> list[float]:
     """Bag of words and word bigrams hashed into `dims` signed buckets, L2-normalised."""
     vec = [0.0] * dims
     toks = words(text)
-    for feature in toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]:
+    for feature in toks + [f"{a} {b}" for a, b in itertools.pairwise(toks)]:
         digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
         bucket = int.from_bytes(digest[:4], "little") % dims
         vec[bucket] += 1.0 if digest[4] & 1 else -1.0

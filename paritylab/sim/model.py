@@ -76,7 +76,9 @@ class SimModel:
             text = json.dumps({"answer": text})
         text, stop_reason = _limit(text, request.max_tokens, request.stop)
         prompt_text = " ".join([request.system or "", *(m.content for m in request.messages)])
-        return SimReply(text, count_tokens(prompt_text), count_tokens(text), self.latency_ms(rng), stop_reason)
+        return SimReply(
+            text, count_tokens(prompt_text), count_tokens(text), self.latency_ms(rng), stop_reason
+        )
 
     def _answer(self, question: str, context: str, rng: random.Random) -> str:
         p = self.profile

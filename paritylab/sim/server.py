@@ -46,8 +46,12 @@ class SimServer:
         faults: FaultRates | None = None,
         seed: int = 0,
         hang_s: float = 30.0,
+        retry_after_s: float | None = None,
+        require_key: str | None = None,
     ) -> None:
         self.latency_ms = latency_ms
+        self.retry_after_s = retry_after_s
+        self.require_key = require_key
         self.faults = FaultPlan(faults, seed)
         self.hang_s = hang_s
         self.stats: Counter[str] = Counter()
@@ -77,6 +81,11 @@ class SimServer:
         if route is None:
             await _reply(send, 404, error_body("openai", "not_found_error", f"no route {method} {path}"))
             return
+        if self.require_key and path.startswith("/v1/") and not _has_key(scope, self.require_key):
+            self.stats["outcome:unauthorized"] += 1
+            flavour = "anthropic" if path == "/v1/messages" else "openai"
+            await _reply(send, 401, error_body(flavour, "authentication_error", "sim: invalid API key"))
+            return
         try:
             body = json.loads(await _read_body(receive) or b"{}")
             await route(body, send)
@@ -98,7 +107,10 @@ class SimServer:
         outcome = self.faults.decide(sim.request_key(request), profile.faults)
         self.stats[f"outcome:{outcome}"] += 1
         if outcome != "ok":
-            await self._fault(send, outcome, flavour, profile.faults.retry_after_s)
+            retry_after = (
+                self.retry_after_s if self.retry_after_s is not None else profile.faults.retry_after_s
+            )
+            await self._fault(send, outcome, flavour, retry_after)
             return
         reply = sim.respond(request)
         await asyncio.sleep(reply.latency_ms / 1000)
@@ -131,10 +143,15 @@ class SimServer:
         ]
         tokens = sum(count_tokens(t) for t in texts)
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
-        await _reply(send, 200, {"object": "list", "model": body.get("model", ""), "data": data, "usage": usage})
+        await _reply(
+            send, 200, {"object": "list", "model": body.get("model", ""), "data": data, "usage": usage}
+        )
 
     async def _models(self, body: dict[str, Any], send: Send) -> None:
-        data = [{"id": f"sim-{name}", "object": "model", "created": 0, "owned_by": "paritylab"} for name in PROFILES]
+        data = [
+            {"id": f"sim-{name}", "object": "model", "created": 0, "owned_by": "paritylab"}
+            for name in PROFILES
+        ]
         await _reply(send, 200, {"object": "list", "data": data})
 
     async def _stats(self, body: dict[str, Any], send: Send) -> None:
@@ -143,6 +160,12 @@ class SimServer:
     async def _reset(self, body: dict[str, Any], send: Send) -> None:
         self.reset()
         await _reply(send, 200, {"ok": True})
+
+
+def _has_key(scope: Scope, key: str) -> bool:
+    headers = dict(scope.get("headers") or [])
+    presented = headers.get(b"x-api-key", b"").decode() or headers.get(b"authorization", b"").decode()
+    return presented in (key, f"Bearer {key}")
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -154,7 +177,9 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def _reply(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _reply(
+    send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     await _send_raw(send, status, json.dumps(body).encode(), headers or [])
 
 
@@ -191,8 +216,13 @@ def _uvicorn_server(app: SimServer) -> Any:
     import uvicorn
 
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1,
-        backlog=2048, limit_concurrency=None,
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        backlog=2048,
+        limit_concurrency=None,
     )
     return uvicorn.Server(config)
 

@@ -9,11 +9,11 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 STOPWORDS = frozenset(
-    "a an the and or but if of to in on at by for with from as is are was were be been being do does did "
-    "i you he she it we they me my your our their this that these those what which who whom how when "
-    "where why can could should would will shall may might must not no yes so than then there here "
-    "about into over under again more most some any each all both few other such only own same too very "
-    "s t just don now have has had having am".split()
+    """a an the and or but if of to in on at by for with from as is are was were be been being do does did
+    i you he she it we they me my your our their this that these those what which who whom how when
+    where why can could should would will shall may might must not no yes so than then there here
+    about into over under again more most some any each all both few other such only own same too very
+    s t just don now have has had having am""".split()  # noqa: SIM905
 )
 
 

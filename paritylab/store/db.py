@@ -66,7 +66,9 @@ def _connect_waiting(path: Path, timeout_s: float, read_only: bool) -> duckdb.Du
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
-                raise StoreError(f"cannot open store {path}: {exc}", hint="check the path and permissions") from exc
+                raise StoreError(
+                    f"cannot open store {path}: {exc}", hint="check the path and permissions"
+                ) from exc
             if time.monotonic() >= deadline:
                 raise _locked_error(path, str(exc), timeout_s) from None
             time.sleep(delay)

@@ -21,7 +21,8 @@ def start_run(store: Store, kind: str, params: dict[str, Any], run_id: str | Non
     """Record a run as started (or leave an existing one untouched when resuming with its id)."""
     run_id = run_id or new_run_id(kind)
     store.execute(
-        "INSERT OR IGNORE INTO runs (run_id, kind, started_at, status, params) VALUES (?, ?, ?, 'running', ?)",
+        "INSERT OR IGNORE INTO runs (run_id, kind, started_at, status, params) "
+        "VALUES (?, ?, ?, 'running', ?)",
         [run_id, kind, utcnow(), canonical_json(params)],
     )
     return run_id
