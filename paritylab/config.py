@@ -182,13 +182,13 @@ def load_settings(
     file = find_config_file(path, env)
     raw: dict[str, Any] = _read_toml(file) if file else {}
     source = str(file) if file else "<defaults>"
-    _apply_env_overrides(raw, env)
+    origins = _apply_env_overrides(raw, env)
     if store is not None:
         raw["store"] = str(store)
     try:
         return Settings.model_validate({**raw, "source": source})
     except ValidationError as exc:
-        raise _explain(exc, source, raw) from None
+        raise _explain(exc, source, origins) from None
 
 
 def _read_toml(file: Path) -> dict[str, Any]:
@@ -198,45 +198,72 @@ def _read_toml(file: Path) -> dict[str, Any]:
         raise ConfigError(f"{file} is not valid TOML: {exc}", hint="fix the syntax at that line") from None
 
 
-def _apply_env_overrides(raw: dict[str, Any], env: Mapping[str, str]) -> None:
-    for var, value in env.items():
+def _apply_env_overrides(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
+    """Write PARITYLAB_* values into `raw`; return {dotted key: variable} so errors can name the variable."""
+    origins: dict[str, str] = {}
+    for var, value in sorted(env.items()):
         if not var.startswith(ENV_PREFIX) or var[len(ENV_PREFIX) :] in _NOT_FIELDS:
             continue
-        path = var[len(ENV_PREFIX) :].lower().split("__")
-        node = raw
-        for depth, part in enumerate(path):
-            key = _match_key(node, part, top_level=depth == 0, is_leaf=depth == len(path) - 1)
+        parts = var[len(ENV_PREFIX) :].lower().split("__")
+        node: dict[str, Any] = raw
+        path: list[str] = []
+        for depth, part in enumerate(parts):
+            key = _match_key(node, part, path)
             if key is None:
-                raise ConfigError(
-                    f"environment variable {var} does not name a config key",
-                    hint="use PARITYLAB_<KEY>, nested with __, e.g. PARITYLAB_MODELS__MYMODEL__CONCURRENCY",
-                )
-            if depth == len(path) - 1:
+                raise _bad_env_var(var, path)
+            path.append(key)
+            if depth == len(parts) - 1:
                 node[key] = value
+            elif not isinstance(node.setdefault(key, {}), dict):
+                raise _bad_env_var(var, path, f"'{'.'.join(path)}' is a single value, not a table")
             else:
-                node = node.setdefault(key, {})
+                node = node[key]
+        origins[".".join(path)] = var
+    return origins
 
 
-def _match_key(node: dict[str, Any], part: str, *, top_level: bool, is_leaf: bool) -> str | None:
-    """Env names are upper-case with no dashes: match them back to the key as written in the file."""
+_ENTRY_TABLES = {"models", "prompts", "candidates"}
+
+
+def _match_key(node: dict[str, Any], part: str, path: list[str]) -> str | None:
+    """Env names are upper-case with no dashes: match them back to the key as written in the file.
+    Entries of [models], [prompts], [candidates] must exist in the file: a variable only overrides."""
     for key in node:
         if key.lower().replace("-", "_") == part:
             return key
-    if top_level and part in Settings.model_fields and part != "source":
-        return part
-    if not top_level:
-        return part  # new field or entry: validation reports it if it is unknown
-    return None
+    if not path:
+        return part if part in Settings.model_fields and part != "source" else None
+    if len(path) == 1 and path[0] in _ENTRY_TABLES:
+        return None
+    return part  # a field not set in the file: validation reports it if it is unknown
 
 
-def _explain(exc: ValidationError, source: str, raw: Mapping[str, Any]) -> ConfigError:
+def _bad_env_var(var: str, path: list[str], why: str | None = None) -> ConfigError:
+    where = ".".join(path) or "(top level)"
+    if why is None:
+        section = path[0] if path else ""
+        why = (
+            f"[{section}] in the config file has no such entry"
+            if section in _ENTRY_TABLES
+            else f"no config key matches it under {where}"
+        )
+    return ConfigError(
+        f"environment variable {var} does not name a config key: {why}",
+        hint="use PARITYLAB_<KEY>, nested with __, naming an existing entry, "
+        "e.g. PARITYLAB_MODELS__SIM_GOOD__CONCURRENCY=32 for [models.sim-good]",
+    )
+
+
+def _explain(exc: ValidationError, source: str, origins: Mapping[str, str]) -> ConfigError:
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"])
+        var = origins.get(where)
+        origin = f" (set by {var})" if var else ""
         if err["type"] == "extra_forbidden":
-            lines.append(f"unknown key '{where}'{_suggest(err['loc'])}")
+            lines.append(f"unknown key '{where}'{origin}{_suggest(err['loc'])}")
         else:
-            lines.append(f"{where or '(top level)'}: {err['msg']}")
+            lines.append(f"{where or '(top level)'}{origin}: {err['msg']}")
     return ConfigError(
         f"invalid config in {source}:\n  " + "\n  ".join(lines),
         hint=f"edit {source} (or the PARITYLAB_* variable) as described above",
@@ -251,6 +278,10 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         "candidates": set(CandidateConfig.model_fields),
         "params": set(GenerationParams.model_fields),
     }
-    section = "params" if "params" in loc[:-1] else str(loc[0]) if len(loc) > 1 else "Settings"
+    # loc is (key,) at the top, (table, entry, key) inside an entry, (candidates, entry, params, key).
+    if len(loc) == 4 and loc[2] == "params":
+        section = "params"
+    else:
+        section = str(loc[0]) if len(loc) > 1 else "Settings"
     close = difflib.get_close_matches(str(loc[-1]), known.get(section, set()), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""

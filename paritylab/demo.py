@@ -3,13 +3,13 @@ show that the second pass is served from the cache with zero provider calls."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from paritylab import aio
 from paritylab.config import Settings, load_settings
 from paritylab.providers.runner import CallResult, Runner
 from paritylab.sim.server import SimServer, start_in_thread
@@ -68,7 +68,7 @@ def run_demo(
             for label in ("first pass", "second pass (cache)"):
                 before = sim.stats["requests"] if sim else 0
                 on_result = progress(label, total) if progress else None
-                passes.append(asyncio.run(_one_pass(settings, ledger, run_id, cases, on_result)))
+                passes.append(aio.run(_one_pass(settings, ledger, run_id, cases, on_result)))
                 requests.append((sim.stats["requests"] if sim else 0) - before)
             totals = ledger_summary(db, run_id)
             finish_run(

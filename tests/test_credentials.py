@@ -24,7 +24,9 @@ def test_known_value_without_a_credential_shape() -> None:
     assert scrub_secrets(f"value={secret}.") == f"value={secret}."  # not shaped like a key
 
 
-@pytest.mark.parametrize("key", [OPENAI_KEY, ANTHROPIC_KEY, "sk-abcdefghijklmnop", "rk-live_0123456789abcdef"])
+@pytest.mark.parametrize(
+    "key", [OPENAI_KEY, ANTHROPIC_KEY, "sk-abcdefghijklmnop", "rk-live_0123456789abcdef"]
+)
 def test_key_shapes_are_removed(key: str) -> None:
     out = scrub_secrets(f"Incorrect API key provided: {key}. You can find your key at the dashboard.")
     assert key not in out
@@ -52,7 +54,11 @@ def test_lower_case_bearer_is_removed() -> None:
     [
         ("url?api_key=Zq8rT5vW1x more", "Zq8rT5vW1x", "url?api_key=[REDACTED] more"),
         ("API-KEY: Zq8rT5vW1xY2", "Zq8rT5vW1xY2", "API-KEY: [REDACTED]"),
-        ('{"x-api-key": "Zq8rT5vW1xY2", "model": "m"}', "Zq8rT5vW1xY2", '{"x-api-key": "[REDACTED]", "model": "m"}'),
+        (
+            '{"x-api-key": "Zq8rT5vW1xY2", "model": "m"}',
+            "Zq8rT5vW1xY2",
+            '{"x-api-key": "[REDACTED]", "model": "m"}',
+        ),
         ("{'apikey': 'Zq8rT5vW1xY2'}", "Zq8rT5vW1xY2", "{'apikey': '[REDACTED]'}"),
         ("authorization=Zq8rT5vW1xY2 next", "Zq8rT5vW1xY2", "authorization=[REDACTED] next"),
     ],

@@ -10,20 +10,25 @@ from typing import Any
 from paritylab.errors import MalformedResponse
 from paritylab.providers.base import ChatRequest, Completion
 from paritylab.providers.classify import classify_sdk_error
+from paritylab.providers.http import sdk_http_client
 from paritylab.providers.openai_adapter import SIMULATED_HEADER
 
 
 class AnthropicProvider:
     kind = "anthropic"
 
-    def __init__(self, api_key: str, base_url: str | None, timeout_s: float) -> None:
+    def __init__(self, api_key: str, base_url: str | None, timeout_s: float, concurrency: int = 8) -> None:
         import anthropic
 
         self._sdk = anthropic
         self._secrets = [api_key]
         # max_retries=0: the runner owns retries (see OpenAIProvider).
         self._client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout_s,
+            max_retries=0,
+            http_client=sdk_http_client(anthropic, timeout_s, concurrency),
         )
 
     @staticmethod

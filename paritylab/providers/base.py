@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from typing import Literal, Protocol
 
 from paritylab.hashing import content_hash
@@ -47,7 +48,12 @@ class Completion:
 
 def request_hash(provider: str, model: str, request: ChatRequest) -> str:
     """Cache key: everything that determines the answer (the endpoint URL and key do not)."""
-    return content_hash({"provider": provider, "model": model, "request": asdict(request)})
+    fields = {f: getattr(request, f) for f in _REQUEST_FIELDS}  # not asdict(): it deep-copies, 10x slower
+    fields["messages"] = [[m.role, m.content] for m in request.messages]
+    return content_hash({"provider": provider, "model": model, "request": fields})
+
+
+_REQUEST_FIELDS = [f.name for f in dataclass_fields(ChatRequest)]
 
 
 class Provider(Protocol):

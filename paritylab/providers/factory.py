@@ -35,8 +35,8 @@ def build_provider(name: str, cfg: ModelConfig, env: dict[str, str]) -> Provider
     if cfg.provider == "anthropic":
         from paritylab.providers.anthropic_adapter import AnthropicProvider
 
-        return AnthropicProvider(key, base_url, cfg.timeout_s)
+        return AnthropicProvider(key, base_url, cfg.timeout_s, cfg.concurrency)
     from paritylab.providers.openai_adapter import OpenAICompatibleProvider, OpenAIProvider
 
     cls = OpenAIProvider if cfg.provider == "openai" else OpenAICompatibleProvider
-    return cls(key, base_url, cfg.timeout_s)
+    return cls(key, base_url, cfg.timeout_s, cfg.concurrency)

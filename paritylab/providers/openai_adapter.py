@@ -11,6 +11,7 @@ from typing import Any
 from paritylab.errors import MalformedResponse
 from paritylab.providers.base import ChatRequest, Completion
 from paritylab.providers.classify import classify_sdk_error
+from paritylab.providers.http import sdk_http_client
 
 SIMULATED_HEADER = "x-paritylab-simulated"
 
@@ -20,14 +21,18 @@ class OpenAIProvider:
     # OpenAI's API replaced max_tokens by max_completion_tokens; compatible servers know only max_tokens.
     max_tokens_field = "max_completion_tokens"
 
-    def __init__(self, api_key: str, base_url: str | None, timeout_s: float) -> None:
+    def __init__(self, api_key: str, base_url: str | None, timeout_s: float, concurrency: int = 8) -> None:
         import openai
 
         self._sdk = openai
         self._secrets = [api_key]
         # max_retries=0: the runner owns retries; SDK retries would multiply calls unseen by the ledger.
         self._client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout_s,
+            max_retries=0,
+            http_client=sdk_http_client(openai, timeout_s, concurrency),
         )
 
     def _body(self, model: str, request: ChatRequest) -> dict[str, Any]:

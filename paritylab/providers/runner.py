@@ -8,6 +8,7 @@ that costs nothing, so summing `cost_usd` over the ledger never bills a call twi
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import random
 from collections.abc import Callable, Sequence
@@ -17,7 +18,6 @@ from typing import Any
 
 from paritylab.config import ModelConfig, Settings
 from paritylab.errors import ProviderError, ProviderTimeout
-from paritylab.hashing import content_hash
 from paritylab.providers.base import ChatRequest, Completion, Provider, request_hash
 from paritylab.providers.factory import build_provider
 from paritylab.providers.limits import ModelLimiter
@@ -106,7 +106,7 @@ class Runner:
 
     async def aclose(self) -> None:
         if self.ledger:
-            self.ledger.flush()
+            self.ledger.close()
         for provider in self._providers.values():
             await provider.aclose()
 
@@ -153,7 +153,7 @@ class Runner:
 
         results = await asyncio.gather(*(one(s, h) for s, h in zip(specs, hashes, strict=True)))
         if self.ledger:
-            self.ledger.flush()
+            self.ledger.flush()  # a batch's rows are durable when run() returns
         return list(results)
 
     async def _single_flight(self, spec: CallSpec, key: str) -> CallResult:
@@ -231,10 +231,10 @@ class Runner:
         actual: int | None = None
         async with limiter.slot(estimate):
             try:
-                completion = await asyncio.wait_for(
-                    self.provider(name).generate(cfg.model, request, cfg.timeout_s),
-                    cfg.timeout_s + HARD_TIMEOUT_MARGIN_S,
-                )
+                async with asyncio.timeout(
+                    cfg.timeout_s + HARD_TIMEOUT_MARGIN_S
+                ):  # no extra task, unlike wait_for
+                    completion = await self.provider(name).generate(cfg.model, request, cfg.timeout_s)
                 actual = completion.input_tokens + completion.output_tokens
                 return completion
             except TimeoutError:
@@ -339,9 +339,14 @@ def _row(
     run_id: str | None, target: _Target, attempt: int, started: datetime, status: str, **fields: Any
 ) -> CallRecord:
     spec = target.spec
-    ident = [run_id, target.key, target.name, attempt, spec.purpose, spec.candidate_id, spec.item_id, status]
+    ident = "|".join(
+        map(
+            str,
+            (run_id, target.key, target.name, attempt, spec.purpose, spec.candidate_id, spec.item_id, status),
+        )
+    )
     return CallRecord(
-        call_id=content_hash(ident, length=32),
+        call_id=hashlib.blake2b(ident.encode(), digest_size=16).hexdigest(),
         run_id=run_id,
         request_hash=target.key,
         purpose=spec.purpose,

@@ -19,5 +19,7 @@ def hashed_embedding(text: str, dims: int = DIMENSIONS) -> list[float]:
         digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
         bucket = int.from_bytes(digest[:4], "little") % dims
         vec[bucket] += 1.0 if digest[4] & 1 else -1.0
-    norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+    if not any(vec):
+        vec[0] = 1.0  # empty text: a fixed unit vector, so cosine similarity stays defined (never NaN)
+    norm = math.sqrt(sum(v * v for v in vec))
     return [v / norm for v in vec]

@@ -109,5 +109,13 @@ def _limit(text: str, max_tokens: int, stop: tuple[str, ...] | None) -> tuple[st
             return text.split(marker, 1)[0], "stop"
     if count_tokens(text) <= max_tokens:
         return text, "stop"
-    kept = " ".join(text.split()[: max(1, int(max_tokens / 1.3))])
-    return kept, "length"
+    kept: list[str] = []
+    budget = max_tokens
+    for word in text.split():
+        cost = count_tokens(word)
+        if cost > budget:
+            break
+        kept.append(word)
+        budget -= cost
+    # Like a real model cut off by max_tokens: the text simply stops (JSON included, then invalid).
+    return " ".join(kept), "length"

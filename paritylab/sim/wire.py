@@ -28,6 +28,8 @@ def _messages(raw: Any) -> tuple[list[Message], list[str]]:
         raise WireError("'messages' must be a non-empty list")
     messages, system = [], []
     for m in raw:
+        if not isinstance(m, dict):
+            raise WireError("each message must be an object with role and content")
         role, content = m.get("role"), _text(m.get("content", ""))
         if role in ("system", "developer"):
             system.append(content)
@@ -38,15 +40,25 @@ def _messages(raw: Any) -> tuple[list[Message], list[str]]:
     return messages, system
 
 
+def _max_tokens(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise WireError(f"max_tokens must be a positive integer, got {value!r}")
+    return value
+
+
 def openai_request(body: dict[str, Any]) -> ChatRequest:
     messages, system = _messages(body.get("messages"))
     stop = body.get("stop")
-    fmt = (body.get("response_format") or {}).get("type")
+    fmt_spec = body.get("response_format") or {}
+    if not isinstance(fmt_spec, dict):
+        raise WireError('response_format must be an object such as {"type": "json_object"}')
+    fmt = fmt_spec.get("type")
+    raw_max = body.get("max_completion_tokens", body.get("max_tokens"))
     return ChatRequest(
         messages=tuple(messages),
         system="\n".join(system) or None,
         temperature=body.get("temperature"),
-        max_tokens=int(body.get("max_completion_tokens") or body.get("max_tokens") or 512),
+        max_tokens=_max_tokens(512 if raw_max is None else raw_max),
         top_p=body.get("top_p"),
         seed=body.get("seed"),
         stop=tuple([stop] if isinstance(stop, str) else stop) if stop else None,
@@ -64,7 +76,7 @@ def anthropic_request(body: dict[str, Any]) -> ChatRequest:
         messages=tuple(messages),
         system=_text(system) if system else None,
         temperature=body.get("temperature"),
-        max_tokens=int(body["max_tokens"]),
+        max_tokens=_max_tokens(body["max_tokens"]),
         top_p=body.get("top_p"),
         stop=tuple(stop) if stop else None,
     )

@@ -79,7 +79,7 @@ def _locked_error(path: Path, detail: str, waited_s: float) -> StoreLocked:
     pid = re.search(r"PID (\d+)", detail)
     holder = f"process {pid.group(1)}" if pid else "another process"
     return StoreLocked(
-        f"store {path} is being written by {holder}; waited {waited_s:.0f} s for it to finish",
+        f"store {path} is being written by {holder}; waited {waited_s:.1f} s for it to finish",
         hint="wait for that run to end, raise store_lock_timeout_s, or use another file "
         "with --store PATH / PARITYLAB_STORE",
     )

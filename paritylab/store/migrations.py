@@ -43,8 +43,8 @@ CREATE TABLE calls (
     started_at    TIMESTAMPTZ NOT NULL,
     simulated     BOOLEAN NOT NULL DEFAULT false
 );
-CREATE INDEX calls_run ON calls (run_id);
-CREATE INDEX calls_request ON calls (request_hash);
+-- No secondary indexes: DuckDB's zonemaps serve run_id / request_hash filters, and ART indexes would
+-- slow every batch insert.
 -- The response cache, keyed by the hash of the full request.
 CREATE TABLE responses (
     request_hash  VARCHAR PRIMARY KEY,

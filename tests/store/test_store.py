@@ -15,7 +15,7 @@ import pytest
 from paritylab.errors import StoreError, StoreLocked
 from paritylab.store import Store, open_store
 from paritylab.store.ledger import CachedResponse, CallRecord, Ledger
-from paritylab.store.migrations import MIGRATIONS, applied_migrations, migrate
+from paritylab.store.migrations import M001_RUNS_CALLS_RESPONSES, MIGRATIONS, applied_migrations, migrate
 from paritylab.store.runs import finish_run, new_run_id, start_run
 
 HOLD_UNTIL_STDIN_CLOSES = (
@@ -86,7 +86,9 @@ def response(request_hash: str, text: str = "an answer") -> CachedResponse:
 
 
 @contextmanager
-def lock_holder(path: Path, script: str = HOLD_UNTIL_STDIN_CLOSES, *args: str) -> Iterator[subprocess.Popen[str]]:
+def lock_holder(
+    path: Path, script: str = HOLD_UNTIL_STDIN_CLOSES, *args: str
+) -> Iterator[subprocess.Popen[str]]:
     """A separate process with the DuckDB file open for writing, ready once it printed 'ready'."""
     proc = subprocess.Popen(
         [sys.executable, "-c", script, str(path), *args],
@@ -182,12 +184,48 @@ def test_duplicate_call_id_is_ignored(store: Store) -> None:
 
 
 def test_record_flushes_automatically_at_batch_size(store: Store) -> None:
-    ledger = Ledger(store, flush_every=3)
-    for i in range(2):
-        ledger.record(call(f"c-{i}"))
-    assert store.rows("SELECT count(*) AS n FROM calls") == [{"n": 0}]
-    ledger.record(call("c-2"))
-    assert store.rows("SELECT count(*) AS n FROM calls") == [{"n": 3}]
+    """A full batch wakes the background writer at once (the interval timer is an hour here)."""
+    ledger = Ledger(store, flush_every=3, flush_interval_s=3600)
+    try:
+        for i in range(2):
+            ledger.record(call(f"c-{i}"))
+        time.sleep(0.2)
+        assert store.rows("SELECT count(*) AS n FROM calls") == [{"n": 0}]
+        ledger.record(call("c-2"))
+        deadline = time.monotonic() + 10
+        while store.rows("SELECT count(*) AS n FROM calls") != [{"n": 3}] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert store.rows("SELECT count(*) AS n FROM calls") == [{"n": 3}]
+    finally:
+        ledger.close()
+
+
+def test_writer_thread_errors_are_raised_not_dropped(store: Store) -> None:
+    ledger = Ledger(store, flush_every=1, flush_interval_s=3600)
+    store.execute("DROP TABLE calls")  # every insert will now fail in the writer thread
+    ledger.record(call("c-1"))
+    with pytest.raises(StoreError, match=r"writing the call ledger .* failed"):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            ledger.flush()
+            time.sleep(0.02)
+    # the row was kept in memory: once the table is back, closing the ledger writes it
+    calls_ddl = M001_RUNS_CALLS_RESPONSES.split("CREATE TABLE calls")[1].split(";")[0]
+    store.execute("CREATE TABLE calls" + calls_ddl)
+    ledger.close()
+    assert store.rows("SELECT call_id FROM calls") == [{"call_id": "c-1"}]
+
+
+def test_pending_cache_entries_stay_visible_until_written(store: Store) -> None:
+    ledger = Ledger(store, flush_every=10_000, flush_interval_s=3600)
+    try:
+        ledger.remember(response("h-x", "pending"))
+        assert ledger.lookup(["h-x"])["h-x"].text == "pending"
+        ledger.flush()
+        assert ledger.lookup(["h-x"])["h-x"].text == "pending"
+        assert store.rows("SELECT text FROM responses") == [{"text": "pending"}]
+    finally:
+        ledger.close()
 
 
 def test_flush_with_nothing_buffered_is_a_no_op(store: Store) -> None:
@@ -212,7 +250,12 @@ def test_remember_lookup_before_and_after_flush(store: Store) -> None:
     assert set(after) == {"h-a"}
     got = after["h-a"]
     assert isinstance(got, CachedResponse)
-    assert (got.text, got.stop_reason, got.input_tokens, got.output_tokens) == ("from the buffer", "stop", 12, 3)
+    assert (got.text, got.stop_reason, got.input_tokens, got.output_tokens) == (
+        "from the buffer",
+        "stop",
+        12,
+        3,
+    )
     assert (got.latency_ms, got.cost_usd, got.simulated) == (42.0, 0.0002, True)
     assert got.created_at == cached.created_at
 
@@ -252,7 +295,12 @@ def test_start_and_finish_run_round_trip(store: Store) -> None:
     assert run_id.startswith("compare-")
     [row] = store.rows("SELECT * FROM runs")
     assert row["run_id"] == run_id
-    assert (row["kind"], row["status"], row["finished_at"], row["summary"]) == ("compare", "running", None, None)
+    assert (row["kind"], row["status"], row["finished_at"], row["summary"]) == (
+        "compare",
+        "running",
+        None,
+        None,
+    )
     assert row["params"] == '{"candidates":["a","b"],"n":3}'
     assert row["simulated"] is False
 
