@@ -34,6 +34,9 @@ class CallSpec:
     purpose: str = "generate"
     candidate_id: str | None = None
     item_id: str | None = None
+    # Set by the runner: the n-th identical spec in a batch. Keeps ledger ids distinct (and stable
+    # across reruns of the same batch) when a caller asks the same thing twice.
+    occurrence: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class Runner:
     ) -> list[CallResult]:
         """Run all specs concurrently (within each model's limits); results come back in input order."""
         self.prepare({s.model_name for s in specs})
+        specs = _number_duplicates(specs)
         hashes = [self.hash_for(s.model_name, s.request) for s in specs]
         cached = self.ledger.lookup(hashes) if self.ledger else {}
 
@@ -324,6 +328,16 @@ class Runner:
         return CallResult(spec, hit.request_hash, name, completion, cached=True)
 
 
+def _number_duplicates(specs: Sequence[CallSpec]) -> list[CallSpec]:
+    seen: dict[CallSpec, int] = {}
+    numbered = []
+    for spec in specs:
+        n = seen.get(spec, 0)
+        seen[spec] = n + 1
+        numbered.append(replace(spec, occurrence=n) if n else spec)
+    return numbered
+
+
 @dataclass(frozen=True)
 class _Target:
     """One model about to be tried for one spec: everything a ledger row needs to know about it."""
@@ -339,12 +353,8 @@ def _row(
     run_id: str | None, target: _Target, attempt: int, started: datetime, status: str, **fields: Any
 ) -> CallRecord:
     spec = target.spec
-    ident = "|".join(
-        map(
-            str,
-            (run_id, target.key, target.name, attempt, spec.purpose, spec.candidate_id, spec.item_id, status),
-        )
-    )
+    parts = (run_id, target.key, target.name, attempt, spec.purpose, spec.candidate_id, spec.item_id)
+    ident = "|".join(map(str, (*parts, spec.occurrence, status)))
     return CallRecord(
         call_id=hashlib.blake2b(ident.encode(), digest_size=16).hexdigest(),
         run_id=run_id,

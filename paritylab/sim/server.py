@@ -108,7 +108,9 @@ class SimServer:
         self.stats[f"outcome:{outcome}"] += 1
         if outcome != "ok":
             retry_after = (
-                self.retry_after_s if self.retry_after_s is not None else profile.faults.retry_after_s
+                self.retry_after_s
+                if self.retry_after_s is not None
+                else (self.faults.rates or profile.faults).retry_after_s
             )
             await self._fault(send, outcome, flavour, retry_after)
             return
