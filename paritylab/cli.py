@@ -93,8 +93,9 @@ def ledger(store: StoreOpt = None, config: ConfigOpt = None, run_id: str | None 
     from paritylab.store import open_store
 
     settings = load_settings(config, store=store)
+    keep = ("run_id", "model_name", "attempts", "ok", "errors", "cache_hits", "error_classes", "cost_usd")
     with open_store(settings.store, read_only=True) as db:
-        print_rows("ledger", ledger_summary(db, run_id))
+        print_rows("ledger", [{k: row[k] for k in keep} for row in ledger_summary(db, run_id)])
 
 
 @app.command()
