@@ -41,6 +41,26 @@ def demo(store: StoreOpt = None, config: ConfigOpt = None, run_id: str | None = 
     print_demo(outcome)
 
 
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="files, globs or directories of logs")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="wrapper | openai | otel (default: detect)")
+    ] = None,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Ingest production logs: parse, sample, validate (Great Expectations), redact PII, store."""
+    from paritylab.config import load_settings
+    from paritylab.console import print_ingest
+    from paritylab.ingest.run import ingest_paths
+
+    settings = load_settings(config, store=store)
+    with _line_progress() as progress:
+        summaries = ingest_paths(settings, paths, fmt, progress)
+    print_ingest(summaries)
+
+
 @app.command("sim-serve")
 def sim_serve(
     host: str = "127.0.0.1",
@@ -132,6 +152,27 @@ class _progress:
             return advance
 
         return factory
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(None, None, None)
+
+
+class _line_progress:
+    """One rich progress bar per file, advanced by lines read."""
+
+    def __enter__(self) -> Any:
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=False)
+        self._bar.__enter__()
+        self._tasks: dict[Path, Any] = {}
+
+        def advance(path: Path, lines: int) -> None:
+            if path not in self._tasks:
+                self._tasks[path] = self._bar.add_task(f"ingest {path.name}", total=None)
+            self._bar.advance(self._tasks[path], lines)
+
+        return advance
 
     def __exit__(self, *exc: object) -> None:
         self._bar.__exit__(None, None, None)

@@ -90,6 +90,18 @@ class CandidateConfig(_Strict):
     params: GenerationParams = Field(default_factory=lambda: GenerationParams.model_validate({}))
 
 
+class IngestConfig(_Strict):
+    """How production logs are sampled, gated and redacted on the way in."""
+
+    sample_rate: float = Field(1.0, ge=0, le=1, description="share of successful calls kept")
+    sample_count: int | None = Field(None, ge=0, description="or: keep at most this many per batch")
+    seed: int = 0
+    latency_slo_ms: float = Field(10_000.0, gt=0, description="slower calls count as failures: all kept")
+    record_logger: str = Field("llm_calls", description="logger name of records in logging-module files")
+    max_raw_chars: int = Field(4096, ge=256, description="quarantined raw rows are cut to this length")
+    redact_extra: dict[str, str] = Field({}, description="extra PII patterns: KIND = RE2 regex")
+
+
 class Settings(_Strict):
     store: Path = DEFAULT_STORE
     store_lock_timeout_s: float = Field(30.0, ge=0)
@@ -97,6 +109,7 @@ class Settings(_Strict):
     models: dict[str, ModelConfig] = {}
     prompts: dict[str, PromptConfig] = {}
     candidates: dict[str, CandidateConfig] = {}
+    ingest: IngestConfig = Field(default_factory=lambda: IngestConfig.model_validate({}))
     source: str = Field("<defaults>", exclude=True, description="where this config was read from")
 
     @model_validator(mode="after")
@@ -277,10 +290,13 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         "prompts": set(PromptConfig.model_fields),
         "candidates": set(CandidateConfig.model_fields),
         "params": set(GenerationParams.model_fields),
+        "ingest": set(IngestConfig.model_fields),
     }
     # loc is (key,) at the top, (table, entry, key) inside an entry, (candidates, entry, params, key).
     if len(loc) == 4 and loc[2] == "params":
         section = "params"
+    elif len(loc) == 2 and loc[0] == "ingest":
+        section = "ingest"
     else:
         section = str(loc[0]) if len(loc) > 1 else "Settings"
     close = difflib.get_close_matches(str(loc[-1]), known.get(section, set()), n=1)

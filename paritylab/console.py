@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from paritylab.config import Settings
     from paritylab.demo import DemoOutcome
+    from paritylab.ingest.pipeline import BatchSummary
 
 SIMULATED_BANNER = "SIMULATED: answers come from paritylab's sim provider, not a real model."
 
@@ -108,3 +109,38 @@ def print_demo(outcome: DemoOutcome) -> None:
     keep = ("model_name", "provider", "attempts", "ok", "errors", "cache_hits", "error_classes", "cost_usd")
     console.print(_table("ledger for this run", [{k: r[k] for k in keep} for r in outcome.ledger]))
     console.print(f"store: {outcome.store}")
+
+
+def print_ingest(summaries: list[BatchSummary]) -> None:
+    rows = [
+        {
+            "source": s.source,
+            "format": s.source_format,
+            "seen": s.seen,
+            "stored": s.stored,
+            "already stored": s.already_stored,
+            "quarantined": s.quarantined,
+            "sampled out": s.sampled_out,
+            "skipped": s.skipped,
+            "reconciles": "yes" if s.reconciles() else "NO",
+            "seconds": round(s.seconds, 2),
+        }
+        for s in summaries
+    ]
+    console = _console()
+    console.print(_table("ingest", rows))
+    kept = _merge([s.kept_kinds for s in summaries])
+    console.print("kept because: " + ", ".join(f"{k} {v}" for k, v in kept.items()))
+    skipped = _merge([s.skipped_kinds for s in summaries])
+    if skipped:
+        console.print("skipped: " + ", ".join(f"{k} {v}" for k, v in skipped.items()))
+    redactions = _merge([s.redactions for s in summaries])
+    console.print("PII redacted: " + (", ".join(f"{k} {v}" for k, v in redactions.items()) or "none found"))
+
+
+def _merge(dicts: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for d in dicts:
+        for k, v in d.items():
+            total[k] = total.get(k, 0) + v
+    return dict(sorted(total.items(), key=lambda kv: -kv[1]))

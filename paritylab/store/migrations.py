@@ -61,8 +61,70 @@ CREATE TABLE responses (
 );
 """
 
+M002_LOGS_QUARANTINE_BATCHES = """
+-- One row per production LLM call that survived sampling and validation (PII already redacted).
+CREATE TABLE logs (
+    log_id          VARCHAR PRIMARY KEY,   -- the source's id (request id, span id) or a content hash
+    ts              TIMESTAMPTZ,
+    app             VARCHAR,
+    model           VARCHAR,
+    prompt_version  VARCHAR,
+    input_messages  JSON,                  -- [{"role", "content"}]
+    input_text      VARCHAR,               -- the messages flattened
+    question        VARCHAR,               -- the end user's question, when it can be told apart
+    context         JSON,                  -- retrieved documents, when logged
+    output_text     VARCHAR,
+    input_tokens    BIGINT,
+    output_tokens   BIGINT,
+    cost_usd        DOUBLE,
+    latency_ms      DOUBLE,
+    status          VARCHAR NOT NULL,      -- ok | error
+    error           VARCHAR,
+    finish_reason   VARCHAR,
+    feedback        TINYINT,               -- +1 / -1 / NULL
+    guardrail_flags VARCHAR[],
+    tags            VARCHAR[],
+    kept_because    VARCHAR NOT NULL,      -- failure kind that forced keeping it, or 'sampled'
+    source_format   VARCHAR NOT NULL,
+    source          VARCHAR NOT NULL,
+    position        BIGINT NOT NULL,       -- line number (and span index) in the source
+    batch_id        VARCHAR NOT NULL
+);
+-- Rows that could not be parsed or failed validation: nothing is dropped silently.
+CREATE TABLE quarantine (
+    quarantine_id VARCHAR PRIMARY KEY,     -- hash of source content + position: re-ingest adds nothing
+    batch_id      VARCHAR NOT NULL,
+    source        VARCHAR NOT NULL,
+    position      BIGINT NOT NULL,
+    log_id        VARCHAR,
+    raw           VARCHAR NOT NULL,        -- bounded, PII-redacted
+    reasons       VARCHAR[] NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE ingest_batches (
+    batch_id       VARCHAR PRIMARY KEY,
+    source         VARCHAR NOT NULL,
+    source_format  VARCHAR NOT NULL,
+    content_hash   VARCHAR NOT NULL,
+    started_at     TIMESTAMPTZ NOT NULL,
+    finished_at    TIMESTAMPTZ,
+    -- seen = stored + already_stored + quarantined + sampled_out + skipped
+    seen           BIGINT NOT NULL,
+    stored         BIGINT NOT NULL,
+    already_stored BIGINT NOT NULL,
+    quarantined    BIGINT NOT NULL,
+    sampled_out    BIGINT NOT NULL,
+    skipped        BIGINT NOT NULL,
+    skipped_kinds  JSON,                   -- {"blank": n, "logger:httpx": n, ...}
+    kept_kinds     JSON,                   -- {"error": n, "negative_feedback": n, "sampled": n, ...}
+    redactions     JSON,                   -- {"EMAIL": n, ...}
+    sampling       JSON                    -- the sampling settings used
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_runs_calls_responses", M001_RUNS_CALLS_RESPONSES),
+    ("m002_logs_quarantine_batches", M002_LOGS_QUARANTINE_BATCHES),
 ]
 
 

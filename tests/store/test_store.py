@@ -119,9 +119,10 @@ def test_open_store_creates_file_parents_and_migrates(store_path: Path) -> None:
     assert not store_path.parent.exists()
     with open_store(store_path) as s:
         assert store_path.exists()
-        assert applied_migrations(s) == ["m001_runs_calls_responses"]
+        assert applied_migrations(s) == [name for name, _ in MIGRATIONS]
+        assert applied_migrations(s)[:2] == ["m001_runs_calls_responses", "m002_logs_quarantine_batches"]
         tables = {r["table_name"] for r in s.rows("SELECT table_name FROM information_schema.tables")}
-        assert {"_migrations", "runs", "calls", "responses"} <= tables
+        assert {"_migrations", "runs", "calls", "responses", "logs", "quarantine", "ingest_batches"} <= tables
         assert s.path == store_path
 
 

@@ -1,0 +1,96 @@
+"""Ingest throughput: N generated logging-wrapper rows -> sample + validate + redact + store.
+
+Prints rows/s scanned (target >= 200k/s), peak RSS (target < 2 GB), and the ratio to
+`pandas.read_json(lines=True)` on the same file (run in a child process, so its memory is its own).
+
+    python bench/ingest.py [--rows 1000000] [--sample-rate 0.1] [--skip-pandas]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import peak_rss_mb
+
+from paritylab.config import IngestConfig
+from paritylab.ingest.pipeline import ingest_file
+from paritylab.ingest.redact import Redactor
+from paritylab.store import open_store
+
+PANDAS_CHILD = """
+import resource, sys, time, pandas as pd
+t = time.perf_counter(); df = pd.read_json(sys.argv[1], lines=True); s = time.perf_counter() - t
+print(f"{s} {len(df)} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}")
+"""
+
+
+def generate(path: Path, rows: int) -> None:
+    """Realistic wrapper rows written by DuckDB: 3% errors, 8% thumbs-down, 2% guardrail hits, ~5% PII."""
+    import duckdb
+
+    duckdb.execute(f"""
+        COPY (SELECT
+            strftime(TIMESTAMPTZ '2026-11-16 00:00:00+00' + INTERVAL (i * 400) MILLISECOND,
+                     '%Y-%m-%dT%H:%M:%S.%gZ') AS ts,
+            'req_' || i AS request_id, 'helpdesk-assistant' AS app, 'gpt-4o-mini' AS model,
+            'support-v3' AS prompt_version,
+            'You are the help-centre assistant. <context>Refunds for annual plans are available within '
+              || '30 days of purchase. Approved refunds are returned within 5 to 10 business days.</context> '
+              || '<question>'
+              || CASE WHEN i % 20 = 0 THEN 'My card 4111 1111 1111 1111 was charged twice, mail me at jo'
+                      || i || '@example.com' ELSE 'How long do refunds take for order ' || i || '?' END
+              || '</question>' AS prompt,
+            CASE WHEN i % 33 = 0 THEN NULL
+                 ELSE 'Approved refunds are returned within 5 to 10 business days.' END AS response,
+            180 + i % 50 AS input_tokens, CASE WHEN i % 33 = 0 THEN NULL ELSE 14 END AS output_tokens,
+            (180 + i % 50) * 0.15e-6 + 14 * 0.6e-6 AS est_cost_usd, 400 + (i * 7919) % 2500 AS latency_ms,
+            i % 33 <> 0 AS ok, CASE WHEN i % 33 = 0 THEN 'RateLimitError: 429 Too Many Requests' END AS error,
+            CASE WHEN i % 12 = 0 THEN -1 WHEN i % 10 = 0 THEN 1 END AS feedback,
+            CASE WHEN i % 50 = 0 THEN ['off_topic'] ELSE [] END AS guardrails
+          FROM range({rows}) t(i))
+        TO '{path}' (FORMAT json)""")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--sample-rate", type=float, default=0.1)
+    ap.add_argument("--skip-pandas", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "wrapper.jsonl"
+        generate(path, args.rows)
+        size_mb = path.stat().st_size / 1e6
+        cfg = IngestConfig(sample_rate=args.sample_rate, latency_slo_ms=2500)
+        with open_store(Path(tmp) / "bench.duckdb") as store:
+            started = time.perf_counter()
+            batch = ingest_file(store, path, "wrapper", cfg, redactor=Redactor())
+            elapsed = time.perf_counter() - started
+        rate = batch.seen / elapsed
+        print(f"file: {args.rows} rows, {size_mb:.0f} MB; sample rate {args.sample_rate}")
+        print(
+            f"paritylab ingest: {elapsed:.2f} s = {rate / 1000:.0f}k rows/s scanned (target >= 200k/s, "
+            f"ratio {rate / 200_000:.2f}); stored {batch.stored}, sampled out {batch.sampled_out}, "
+            f"quarantined {batch.quarantined}, reconciles: {batch.reconciles()}"
+        )
+        print(f"kept because: {batch.kept_kinds}; redactions: {batch.redactions}")
+        print(f"peak RSS: {peak_rss_mb():.0f} MB (target < 2048 MB)")
+        if not args.skip_pandas:
+            out = subprocess.run(
+                [sys.executable, "-c", PANDAS_CHILD, str(path)], capture_output=True, text=True, check=True
+            ).stdout.split()
+            p_s, p_rss = float(out[0]), float(out[2])
+            print(
+                f"pandas.read_json(lines=True): {p_s:.2f} s = {args.rows / p_s / 1000:.0f}k rows/s, "
+                f"peak RSS {p_rss:.0f} MB; paritylab is {p_s / elapsed:.1f}x faster "
+                f"(and also samples, validates, redacts and stores)"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Production logs in: formats -> one LogRecord schema, sampling, validation, PII redaction."""

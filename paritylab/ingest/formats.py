@@ -1,0 +1,179 @@
+"""Each log format as SQL: from `records(position, sub, raw, payload)` to the canonical LogRecord columns.
+
+Every mapping yields the same columns (CANONICAL) plus `problems`, a list of type errors that send the
+row to quarantine. DuckDB parses each payload once (from_json into a struct of JSON fields); the typed
+reads then work on small values.
+"""
+
+from __future__ import annotations
+
+from paritylab.ingest.typed import Field, field, problems_list
+
+CANONICAL = [
+    "log_id",
+    "ts",
+    "app",
+    "model",
+    "prompt_version",
+    "input_messages",
+    "input_text",
+    "question",
+    "context",
+    "output_text",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "latency_ms",
+    "status",
+    "error",
+    "finish_reason",
+    "feedback",
+    "guardrail_flags",
+    "tags",
+]
+FORMATS = ("wrapper", "openai", "otel")
+
+
+def _struct(keys: list[str]) -> str:
+    return "{" + ", ".join(f'"{k}": "JSON"' for k in keys) + "}"
+
+
+def _select(prefix: str, fields: list[Field], exprs: dict[str, str], source: str) -> str:
+    """Wrap per-field values into the canonical select; `exprs` may refer to v_<name> columns."""
+    values = ",\n  ".join(f"{f.value} AS v_{f.name}" for f in fields)
+    canonical = ",\n  ".join(f"{exprs[c]} AS {c}" for c in CANONICAL)
+    return f"""
+SELECT position, sub, raw, {canonical},
+  problems
+FROM (SELECT position, sub, raw, payload, s, {values},
+        {problems_list(fields)} AS problems
+      FROM (SELECT *, from_json(payload, '{prefix}') AS s FROM {source}))"""
+
+
+def _flatten(messages: str) -> str:
+    """[{"role","content"}] JSON -> "role: content" lines."""
+    return (
+        f"array_to_string(list_transform(TRY_CAST({messages} AS JSON[]), "
+        "lambda m: (m ->> 'role') || ': ' || coalesce(m ->> 'content', '')), chr(10))"
+    )
+
+
+def wrapper_sql(source: str) -> str:
+    keys = [
+        "request_id",
+        "id",
+        "ts",
+        "timestamp",
+        "app",
+        "model",
+        "prompt_version",
+        "prompt",
+        "messages",
+        "question",
+        "context",
+        "response",
+        "input_tokens",
+        "output_tokens",
+        "est_cost_usd",
+        "cost_usd",
+        "latency_ms",
+        "ok",
+        "error",
+        "feedback",
+        "guardrails",
+        "tags",
+        "finish_reason",
+    ]
+    f = [
+        field("request_id", "coalesce(s.request_id, s.id)", "str"),
+        field("ts", "coalesce(s.ts, s.timestamp)", "ts"),
+        field("app", "s.app", "str"),
+        field("model", "s.model", "str"),
+        field("prompt_version", "s.prompt_version", "str"),
+        field("prompt", "s.prompt", "str"),
+        field("messages", "s.messages", "json"),
+        field("question", "s.question", "str"),
+        field("context", "s.context", "json"),
+        field("response", "s.response", "str"),
+        field("input_tokens", "s.input_tokens", "int"),
+        field("output_tokens", "s.output_tokens", "int"),
+        field("est_cost_usd", "coalesce(s.est_cost_usd, s.cost_usd)", "num"),
+        field("latency_ms", "s.latency_ms", "num"),
+        field("ok", "s.ok", "bool"),
+        field("error", "s.error", "text"),
+        field("feedback", "s.feedback", "int"),
+        field("guardrails", "s.guardrails", "strlist"),
+        field("tags", "s.tags", "strlist"),
+        field("finish_reason", "s.finish_reason", "str"),
+    ]
+    exprs = {
+        "log_id": "'wrapper:' || coalesce(v_request_id, left(sha256(payload), 32))",
+        "ts": "v_ts",
+        "app": "v_app",
+        "model": "v_model",
+        "prompt_version": "v_prompt_version",
+        "input_messages": "coalesce(v_messages, CASE WHEN v_prompt IS NOT NULL THEN "
+        "json_array(json_object('role', 'user', 'content', v_prompt)) END)",
+        "input_text": f"coalesce(v_prompt, {_flatten('v_messages')})",
+        "question": "v_question",
+        "context": "v_context",
+        "output_text": "v_response",
+        "input_tokens": "v_input_tokens",
+        "output_tokens": "v_output_tokens",
+        "cost_usd": "v_est_cost_usd",
+        "latency_ms": "v_latency_ms",
+        "status": "CASE WHEN v_ok = false OR (v_ok IS NULL AND v_error IS NOT NULL) THEN 'error' ELSE 'ok' END",
+        "error": "v_error",
+        "finish_reason": "v_finish_reason",
+        "feedback": "v_feedback",
+        "guardrail_flags": "v_guardrails",
+        "tags": "v_tags",
+    }
+    return _select(_struct(keys), f, exprs, source)
+
+
+def openai_sql(source: str) -> str:
+    keys = ["id", "created_at", "request", "response", "latency_ms", "error", "metadata"]
+    req, resp, meta = "s.request", "s.response", "s.metadata"
+    f = [
+        field("id", "s.id", "str"),
+        field("created_at", "s.created_at", "ts"),
+        field("model", f"coalesce(json_extract({req}, '$.model'), json_extract({resp}, '$.model'))", "str"),
+        field("messages", f"json_extract({req}, '$.messages')", "json"),
+        field("content", f"json_extract({resp}, '$.choices[0].message.content')", "str"),
+        field("finish_reason", f"json_extract({resp}, '$.choices[0].finish_reason')", "str"),
+        field("prompt_tokens", f"json_extract({resp}, '$.usage.prompt_tokens')", "int"),
+        field("completion_tokens", f"json_extract({resp}, '$.usage.completion_tokens')", "int"),
+        field("latency_ms", "s.latency_ms", "num"),
+        field("error", "s.error", "text"),
+        field("app", f"json_extract({meta}, '$.app')", "str"),
+        field("prompt_version", f"json_extract({meta}, '$.prompt_version')", "str"),
+        field("feedback", f"json_extract({meta}, '$.feedback')", "int"),
+        field("guardrails", f"json_extract({meta}, '$.guardrails')", "strlist"),
+        field("tags", f"json_extract({meta}, '$.tags')", "strlist"),
+        field("cost_usd", f"json_extract({meta}, '$.cost_usd')", "num"),
+    ]
+    exprs = {
+        "log_id": "'openai:' || coalesce(v_id, left(sha256(payload), 32))",
+        "ts": "v_created_at",
+        "app": "v_app",
+        "model": "v_model",
+        "prompt_version": "v_prompt_version",
+        "input_messages": "v_messages",
+        "input_text": _flatten("v_messages"),
+        "question": "NULL",
+        "context": "NULL",
+        "output_text": "v_content",
+        "input_tokens": "v_prompt_tokens",
+        "output_tokens": "v_completion_tokens",
+        "cost_usd": "v_cost_usd",
+        "latency_ms": "v_latency_ms",
+        "status": f"CASE WHEN v_error IS NOT NULL OR json_type({resp}) IS NULL OR json_type({resp}) = 'NULL' "
+        "THEN 'error' ELSE 'ok' END",
+        "error": "v_error",
+        "finish_reason": "v_finish_reason",
+        "feedback": "v_feedback",
+        "guardrail_flags": "v_guardrails",
+        "tags": "v_tags",
+    }
+    return _select(_struct(keys), f, exprs, source)

@@ -1,0 +1,228 @@
+"""Ingest one source file: stage, sample, validate, redact, then store everything in one transaction.
+
+Reconciliation is checked, not hoped for: seen = stored + already_stored + quarantined + sampled_out +
+skipped, where `seen` is counted independently (lines that never became records, plus records parsed).
+A mismatch is an IngestError, because it would mean a row was lost.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from paritylab.config import IngestConfig
+from paritylab.errors import IngestError
+from paritylab.ingest import stage
+from paritylab.ingest.lines import file_hash, read_chunks
+from paritylab.ingest.validate import validate_frame
+from paritylab.store.db import Store
+from paritylab.store.ledger import utcnow
+
+TEXT_COLUMNS = ["input_messages", "input_text", "question", "context", "output_text", "error"]
+
+
+@dataclass
+class BatchSummary:
+    batch_id: str
+    source: str
+    source_format: str
+    seen: int = 0
+    stored: int = 0
+    already_stored: int = 0
+    quarantined: int = 0
+    failed_validation: int = 0  # part of `quarantined`: rows the Great Expectations gate rejected
+    sampled_out: int = 0
+    skipped: int = 0
+    skipped_kinds: dict[str, int] = field(default_factory=dict)
+    kept_kinds: dict[str, int] = field(default_factory=dict)
+    redactions: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def reconciles(self) -> bool:
+        parts = self.stored + self.already_stored + self.quarantined + self.sampled_out + self.skipped
+        return self.seen == parts
+
+
+def detect_format(path: Path) -> str:
+    """Guess the format from the first record-like line (the caller may name it instead)."""
+    for chunk in read_chunks(path, chunk_bytes=1 << 16):
+        for line in chunk.lines[:200]:
+            text = line.split(":", 2)[2] if line[:5] in ("INFO:", "DEBUG", "WARNI", "ERROR") else line
+            if '"resourceSpans"' in text:
+                return "otel"
+            if '"request"' in text and '"response"' in text:
+                return "openai"
+            if '"prompt"' in text or '"response"' in text:
+                return "wrapper"
+        break
+    raise IngestError(
+        f"cannot tell the log format of {path}",
+        hint="pass --format wrapper|openai|otel (or a [ingest] column mapping for tables)",
+    )
+
+
+def ingest_file(
+    store: Store,
+    path: Path,
+    fmt: str | None,
+    cfg: IngestConfig,
+    *,
+    redactor: Any,
+    progress: Callable[[int], None] | None = None,
+) -> BatchSummary:
+    """Ingest one file (format detected unless given) into `store`; returns its reconciled summary."""
+    started = time.perf_counter()
+    fmt = fmt or detect_format(path)
+    summary = BatchSummary(f"ing-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", str(path), fmt)
+    con = store.con
+    stage.create_stage(con)
+    lines = record_lines = 0
+    for chunk in read_chunks(path):
+        record_lines += stage.stage_lines(con, chunk.to_arrow(), fmt, cfg.record_logger)
+        lines += len(chunk.lines)
+        if progress:
+            progress(len(chunk.lines))
+    if not _table_exists(con, "stage_parsed"):
+        con.execute(f"CREATE TEMP TABLE stage_parsed AS {_empty_parse(fmt)}")
+    records = _one(con, "SELECT count(*) FROM stage_parsed")
+    stage.split_parsed(con)
+    stage.sample(con, cfg)
+    summary.failed_validation = _gate(con)
+    _enrich_json_errors(con)
+    summary.redactions = dict(_redact(con, redactor, cfg))
+    # independent of the categories: every line that was not a record, plus every record parsed
+    summary.seen = lines - record_lines + records
+    _count(con, summary)
+    _write(store, summary, file_hash(path), cfg)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _table_exists(con: Any, name: str) -> bool:
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def _empty_parse(fmt: str) -> str:
+    source = "(SELECT 0::BIGINT AS position, 0::BIGINT AS sub, ''::VARCHAR AS raw, '{}' AS payload LIMIT 0)"
+    return stage._SQL[fmt](source)
+
+
+def _one(con: Any, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _gate(con: Any) -> int:
+    """Great Expectations on the rows to be stored; failures move to quarantine with every reason."""
+    failures = validate_frame(stage.validation_frame(con), time.time())
+    if not failures:
+        return 0
+    import pyarrow as pa
+
+    reasons = pa.table({"row_key": list(failures), "reasons": list(failures.values())})
+    con.register("gx_failures", reasons)
+    con.execute("""INSERT INTO stage_quarantine
+                   SELECT k.position, k.sub, k.log_id, k.raw, f.reasons
+                   FROM stage_kept k JOIN gx_failures f USING (row_key)""")
+    con.execute("DELETE FROM stage_kept WHERE row_key IN (SELECT row_key FROM gx_failures)")
+    con.unregister("gx_failures")
+    return len(failures)
+
+
+def _enrich_json_errors(con: Any) -> None:
+    """Say *why* a line is not JSON (DuckDB only says that it is not): Python's parser, bad lines only."""
+    rows = con.execute("SELECT rowid, raw FROM stage_quarantine WHERE reasons = ['invalid JSON']").fetchall()
+    for rowid, raw in rows:
+        text = raw.split(":", 2)[2] if raw[:5] in ("INFO:", "DEBUG", "WARNI", "ERROR") else raw
+        try:
+            json.loads(text)
+            detail = "invalid JSON"
+        except json.JSONDecodeError as exc:
+            detail = f"invalid JSON: {exc.msg} (character {exc.pos})"
+        con.execute("UPDATE stage_quarantine SET reasons = [?] WHERE rowid = ?", [detail, rowid])
+
+
+def _redact(con: Any, redactor: Any, cfg: IngestConfig) -> Counter[str]:
+    """PII out of everything that will be stored, quarantined raw rows included; then bound raw rows."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_store AS SELECT * REPLACE "
+        "(input_messages::VARCHAR AS input_messages, context::VARCHAR AS context) FROM stage_kept"
+    )
+    counts: Counter[str] = redactor.redact_table(con, "stage_store", TEXT_COLUMNS)
+    counts.update(redactor.redact_table(con, "stage_quarantine", ["raw"]))
+    con.execute("UPDATE stage_quarantine SET raw = left(raw, ?)", [cfg.max_raw_chars])
+    return counts
+
+
+def _count(con: Any, summary: BatchSummary) -> None:
+    summary.skipped_kinds = dict(
+        con.execute("SELECT kind, count(*) FROM stage_skipped GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+    )
+    summary.skipped = sum(summary.skipped_kinds.values())
+    summary.quarantined = _one(con, "SELECT count(*) FROM stage_quarantine")
+    summary.kept_kinds = dict(
+        con.execute("SELECT kept_because, count(*) FROM stage_store GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+    )
+    summary.already_stored = _one(
+        con, "SELECT count(*) FROM stage_store WHERE log_id IN (SELECT log_id FROM logs)"
+    )
+    summary.stored = _one(con, "SELECT count(*) FROM stage_store") - summary.already_stored
+    kept = summary.stored + summary.already_stored + summary.failed_validation
+    summary.sampled_out = _one(con, "SELECT count(*) FROM stage_candidates") - kept
+    if not summary.reconciles():
+        raise IngestError(
+            f"ingest of {summary.source} does not reconcile: {asdict(summary)}",
+            hint="this is a bug in paritylab: please report it with the file",
+        )
+
+
+def _write(store: Store, s: BatchSummary, content_hash: str, cfg: IngestConfig) -> None:
+    con = store.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            """INSERT OR IGNORE INTO logs BY NAME
+            SELECT * EXCLUDE (sub, raw, failure_kind, u, row_key)
+                   REPLACE (input_messages::JSON AS input_messages, context::JSON AS context),
+                   $fmt AS source_format, $src AS source, $batch AS batch_id
+            FROM stage_store""",
+            {"fmt": s.source_format, "src": s.source, "batch": s.batch_id},
+        )
+        con.execute(
+            """INSERT OR IGNORE INTO quarantine
+            SELECT left(sha256($hash || ':' || position || ':' || sub), 32), $batch, $src, position, log_id,
+                   raw, reasons, now()
+            FROM stage_quarantine""",
+            {"hash": content_hash, "batch": s.batch_id, "src": s.source},
+        )
+        con.execute(
+            "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                s.batch_id,
+                s.source,
+                s.source_format,
+                content_hash,
+                utcnow(),
+                s.seen,
+                s.stored,
+                s.already_stored,
+                s.quarantined,
+                s.sampled_out,
+                s.skipped,
+                json.dumps(s.skipped_kinds),
+                json.dumps(s.kept_kinds),
+                json.dumps(s.redactions),
+                cfg.model_dump_json(include={"sample_rate", "sample_count", "seed", "latency_slo_ms"}),
+            ],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise

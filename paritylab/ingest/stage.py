@@ -1,0 +1,177 @@
+"""The SQL stages of one ingest batch, on temporary tables of the store's connection.
+
+classify lines -> parse (per format) -> split off skipped / problem / duplicate rows -> failure kinds and
+seeded sampling. Every row ends in exactly one of: stage_skipped, stage_quarantine, stage_kept, or the
+sampled-out count, which is what lets the batch reconcile exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from paritylab.ingest.formats import CANONICAL, openai_sql, wrapper_sql
+from paritylab.ingest.otel import otel_sql
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from paritylab.config import IngestConfig
+
+LOGGING_PREFIX = r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):([A-Za-z0-9_.\-]+):"
+# An object must carry at least one of these keys to be a record of the format at all.
+FORMAT_KEYS = {
+    "wrapper": ["prompt", "messages", "response", "model"],
+    "openai": ["request", "response"],
+    "otel": ["resourceSpans"],
+}
+_SQL = {"wrapper": wrapper_sql, "openai": openai_sql, "otel": otel_sql}
+
+
+def create_stage(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE stage_skipped (position BIGINT, kind VARCHAR);
+        CREATE OR REPLACE TEMP TABLE stage_quarantine (
+            position BIGINT, sub BIGINT, log_id VARCHAR, raw VARCHAR, reasons VARCHAR[]);
+        DROP TABLE IF EXISTS stage_parsed;""")
+
+
+def stage_lines(con: duckdb.DuckDBPyConnection, chunk: Any, fmt: str, record_logger: str) -> int:
+    """Classify one chunk of lines and parse its records into stage_parsed; return how many lines were
+    records (handed to the parser)."""
+    con.register("chunk_lines", chunk)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE chunk_class AS
+        SELECT position, line, defect, logger,
+               CASE WHEN logger = $rec THEN regexp_replace(line, '{LOGGING_PREFIX}', '') ELSE line END AS payload
+        FROM (SELECT *, regexp_extract(line, '{LOGGING_PREFIX}', 1) AS logger FROM chunk_lines)""",
+        {"rec": record_logger},
+    )
+    con.unregister("chunk_lines")
+    con.execute(
+        """
+        INSERT INTO stage_skipped
+        SELECT position, CASE WHEN trim(line) = '' THEN 'blank line' ELSE 'other logger: ' || logger END
+        FROM chunk_class WHERE defect IS NULL AND (trim(line) = '' OR (logger <> '' AND logger <> $rec))""",
+        {"rec": record_logger},
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE chunk_checked AS
+        SELECT position, 0::BIGINT AS sub, line AS raw, payload,
+          CASE WHEN defect IS NOT NULL THEN defect
+               WHEN NOT json_valid(payload) THEN 'invalid JSON'
+               WHEN json_type(payload::JSON) <> 'OBJECT'
+                 THEN 'JSON value is ' || lower(json_type(payload::JSON)) || ', not an object'
+               WHEN NOT list_bool_or(list_transform({FORMAT_KEYS[fmt]!r}::VARCHAR[],
+                                                    lambda k: json_exists(payload, '$.' || k)))
+                 THEN 'not a {fmt} record: none of the keys {", ".join(FORMAT_KEYS[fmt])}'
+          END AS defect
+        FROM chunk_class
+        WHERE NOT (defect IS NULL AND (trim(line) = '' OR (logger <> '' AND logger <> $rec)))""",
+        {"rec": record_logger},
+    )
+    _strict_json(con)
+    con.execute("""INSERT INTO stage_quarantine SELECT position, sub, NULL, raw, [defect] FROM chunk_checked
+                   WHERE defect IS NOT NULL AND defect <> 'skip'""")
+    if fmt == "otel":  # an export with no spans holds no record: it is skipped (and counted), not parsed
+        con.execute("""UPDATE chunk_checked SET defect = 'skip' WHERE defect IS NULL AND coalesce(len(json_extract(
+                           payload, '$.resourceSpans[*].scopeSpans[*].spans[*]')), 0) = 0""")
+        con.execute(
+            "INSERT INTO stage_skipped SELECT position, 'OTLP export without spans' FROM chunk_checked "
+            "WHERE defect = 'skip'"
+        )
+    parse = _SQL[fmt]("(SELECT position, sub, raw, payload FROM chunk_checked WHERE defect IS NULL)")
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stage_parsed'").fetchone()
+    if exists and exists[0]:
+        con.execute(f"INSERT INTO stage_parsed BY NAME {parse}")
+    else:
+        con.execute(f"CREATE TEMP TABLE stage_parsed AS {parse}")
+    row = con.execute("SELECT count(*) FROM chunk_checked WHERE defect IS NULL").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _strict_json(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB's parser accepts trailing commas, NaN and Infinity, which are not JSON. Lines that might
+    contain them (rare) get a second opinion from Python's strict parser."""
+    rows = con.execute(r"""SELECT position, payload FROM chunk_checked WHERE defect IS NULL
+                           AND regexp_matches(payload, ',\s*[}\]]|\bNaN\b|\bInfinity\b')""").fetchall()
+    for position, payload in rows:
+        try:
+            json.loads(payload, parse_constant=_reject_constant)
+        except ValueError as exc:
+            con.execute(
+                "UPDATE chunk_checked SET defect = ? WHERE position = ?", [f"invalid JSON: {exc}", position]
+            )
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def split_parsed(con: duckdb.DuckDBPyConnection) -> None:
+    """Non-GenAI spans are skipped; rows with type problems or a log id seen earlier are quarantined."""
+    columns = {r[0] for r in con.execute("DESCRIBE stage_parsed").fetchall()}
+    if "is_genai" in columns:
+        con.execute(
+            "INSERT INTO stage_skipped SELECT position, 'span is not a GenAI call' "
+            "FROM stage_parsed WHERE NOT is_genai"
+        )
+        con.execute("DELETE FROM stage_parsed WHERE NOT is_genai")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE stage_ranked AS
+        SELECT *, row_number() OVER (PARTITION BY log_id ORDER BY position, sub) AS copy,
+               first_value(position) OVER (PARTITION BY log_id ORDER BY position, sub) AS first_position
+        FROM stage_parsed""")
+    con.execute("""
+        INSERT INTO stage_quarantine
+        SELECT position, sub, log_id, raw,
+               problems || CASE WHEN copy > 1 THEN ['duplicate log id ' || log_id || ' (first at line '
+                                                    || first_position || ')'] ELSE [] END
+        FROM stage_ranked WHERE len(problems) > 0 OR copy > 1""")
+
+
+def sample(con: duckdb.DuckDBPyConnection, cfg: IngestConfig) -> None:
+    """Keep every failure; keep successes by a seeded hash of the log id (rate, or a fixed count)."""
+    canonical = ", ".join(c for c in CANONICAL if c not in ("question", "context", "input_text"))
+    flat = (
+        "array_to_string(list_transform(TRY_CAST(input_messages AS JSON[]), "
+        "lambda m: (m ->> 'role') || ': ' || coalesce(m ->> 'content', '')), chr(10))"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE stage_candidates AS
+        SELECT position, sub, raw, {canonical}, input_text,
+          coalesce(question, nullif(regexp_extract(input_text, '(?s).*<question>\\s*(.*?)\\s*</question>', 1), ''))
+            AS question,
+          coalesce(context, CASE WHEN input_text LIKE '%<context>%' THEN to_json([regexp_extract(
+            input_text, '(?s).*<context>\\s*(.*?)\\s*</context>', 1)]) END) AS context,
+          CASE WHEN status = 'error' THEN 'error' WHEN feedback = -1 THEN 'negative_feedback'
+               WHEN len(coalesce(guardrail_flags, [])) > 0 THEN 'guardrail'
+               WHEN latency_ms > $slo THEN 'slow' END AS failure_kind,
+          ('0x' || left(md5($seed || ':' || log_id), 12))::BIGINT / 281474976710656.0 AS u
+        FROM (SELECT * REPLACE (coalesce(input_text, {flat}) AS input_text) FROM stage_ranked)
+        WHERE len(problems) = 0 AND copy = 1""",
+        {"slo": cfg.latency_slo_ms, "seed": str(cfg.seed)},
+    )
+    keep = "rank <= $count" if cfg.sample_count is not None else "u < $rate"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE stage_kept AS
+        SELECT * EXCLUDE (rank), coalesce(failure_kind, 'sampled') AS kept_because,
+               row_number() OVER () AS row_key
+        FROM (SELECT *, CASE WHEN failure_kind IS NULL THEN row_number() OVER (
+                                PARTITION BY failure_kind IS NULL ORDER BY u, log_id) END AS rank
+              FROM stage_candidates)
+        WHERE failure_kind IS NOT NULL OR {keep}""",
+        {"count": cfg.sample_count} if cfg.sample_count is not None else {"rate": cfg.sample_rate},
+    )
+
+
+def validation_frame(con: duckdb.DuckDBPyConnection) -> Any:
+    return con.execute("""
+        SELECT row_key, log_id, epoch(ts) AS ts_epoch_s, length(app) AS app_len, length(model) AS model_len,
+               status, length(input_text) AS input_len, length(output_text) AS output_len,
+               input_tokens, output_tokens, latency_ms, cost_usd, feedback
+        FROM stage_kept""").df()
