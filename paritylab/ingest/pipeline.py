@@ -105,8 +105,8 @@ def ingest_file(
 
 
 def _table_exists(con: Any, name: str) -> bool:
-    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()
-    return bool(row and row[0])
+    [(count,)] = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()
+    return bool(count)
 
 
 def _empty_parse(fmt: str) -> str:
@@ -115,8 +115,8 @@ def _empty_parse(fmt: str) -> str:
 
 
 def _one(con: Any, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+    [(value,)] = con.execute(sql).fetchall()  # fetchall: a half-read result blocks register() in DuckDB 2
+    return int(value)
 
 
 def _gate(con: Any) -> int:

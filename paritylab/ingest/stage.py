@@ -83,13 +83,15 @@ def stage_lines(con: duckdb.DuckDBPyConnection, chunk: Any, fmt: str, record_log
             "WHERE defect = 'skip'"
         )
     parse = _SQL[fmt]("(SELECT position, sub, raw, payload FROM chunk_checked WHERE defect IS NULL)")
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stage_parsed'").fetchone()
-    if exists and exists[0]:
+    [(exists,)] = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stage_parsed'"
+    ).fetchall()
+    if exists:
         con.execute(f"INSERT INTO stage_parsed BY NAME {parse}")
     else:
         con.execute(f"CREATE TEMP TABLE stage_parsed AS {parse}")
-    row = con.execute("SELECT count(*) FROM chunk_checked WHERE defect IS NULL").fetchone()
-    return int(row[0]) if row else 0
+    [(records,)] = con.execute("SELECT count(*) FROM chunk_checked WHERE defect IS NULL").fetchall()
+    return int(records)
 
 
 def _strict_json(con: duckdb.DuckDBPyConnection) -> None:

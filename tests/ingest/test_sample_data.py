@@ -41,8 +41,13 @@ def data_files(root: Path) -> dict[str, bytes]:
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("sample")
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, str(SAMPLE / "generate.py"), "--out", str(out)],
-                          capture_output=True, text=True, check=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, str(SAMPLE / "generate.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     return out, proc.stdout
 
 
@@ -70,9 +75,18 @@ def from_wrapper(root: Path) -> list[dict[str, Any]]:
     out = []
     for path in sorted((root / "logs").glob("wrapper-*")):
         for r in wrapper_json(path):
-            out.append({"source_file": f"logs/{path.name}", "source_id": r["request_id"], "ts": r["ts"],
-                        "question": r["question"], "feedback": r["feedback"], "guardrails": r["guardrails"],
-                        "ok": r["ok"], "raw": r})
+            out.append(
+                {
+                    "source_file": f"logs/{path.name}",
+                    "source_id": r["request_id"],
+                    "ts": r["ts"],
+                    "question": r["question"],
+                    "feedback": r["feedback"],
+                    "guardrails": r["guardrails"],
+                    "ok": r["ok"],
+                    "raw": r,
+                }
+            )
     return out
 
 
@@ -87,10 +101,18 @@ def from_openai(root: Path) -> list[dict[str, Any]]:
     for line in read_lines(root / "logs/openai-requests.jsonl"):
         r = json.loads(line)
         meta = r["metadata"]
-        out.append({"source_file": "logs/openai-requests.jsonl", "source_id": r["id"], "ts": r["created_at"],
-                    "question": question_of(r["request"]["messages"][1]["content"]),
-                    "feedback": meta["feedback"], "guardrails": meta["guardrails"],
-                    "ok": r["error"] is None, "raw": r})
+        out.append(
+            {
+                "source_file": "logs/openai-requests.jsonl",
+                "source_id": r["id"],
+                "ts": r["created_at"],
+                "question": question_of(r["request"]["messages"][1]["content"]),
+                "feedback": meta["feedback"],
+                "guardrails": meta["guardrails"],
+                "ok": r["error"] is None,
+                "raw": r,
+            }
+        )
     return out
 
 
@@ -110,9 +132,17 @@ def span_record(span: dict[str, Any]) -> dict[str, Any]:
     ts = datetime.fromtimestamp(int(span["startTimeUnixNano"]) // 10**9, UTC).isoformat()
     flags = [v["stringValue"] for v in attrs.get("app.guardrail_flags", {}).get("values", [])]
     feedback = int(attrs["app.feedback"]) if "app.feedback" in attrs else None
-    return {"source_file": "logs/otel-spans.jsonl", "source_id": span["spanId"], "ts": ts,
-            "question": span_question(span, attrs), "feedback": feedback, "guardrails": flags,
-            "ok": span["status"] == {}, "raw": span, "attrs": attrs}
+    return {
+        "source_file": "logs/otel-spans.jsonl",
+        "source_id": span["spanId"],
+        "ts": ts,
+        "question": span_question(span, attrs),
+        "feedback": feedback,
+        "guardrails": flags,
+        "ok": span["status"] == {},
+        "raw": span,
+        "attrs": attrs,
+    }
 
 
 def otel_spans(root: Path) -> list[dict[str, Any]]:

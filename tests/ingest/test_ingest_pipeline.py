@@ -1,0 +1,186 @@
+"""Ingest end to end on real files: the bundled sample logs in all three formats, idempotent re-ingest,
+an interrupted ingest, and PII that must not survive anywhere in the DuckDB file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from paritylab.config import IngestConfig, load_settings
+from paritylab.ingest.lines import expand_paths
+from paritylab.ingest.pipeline import ingest_file
+from paritylab.ingest.redact import Redactor
+from paritylab.ingest.run import ingest_paths
+from paritylab.store import Store, open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_LOGS = ROOT / "datasets" / "sample" / "logs"
+PLANTED = {
+    "EMAIL": "jane.doe+billing@example.org",
+    "PHONE": "+44 20 7946 0958",
+    "CARD": "4111 1111 1111 1111",
+    "IBAN": "DE89 3704 0044 0532 0130 00",
+    "GOV_ID": "078-05-1120",
+    "API_KEY": "sk-proj-4fJ2kLm9Qx7RtY3pWz8aBc6DeF1gHi5JkL0mN",
+    "IP": "203.0.113.195",
+}
+
+
+def test_sample_logs_in_every_format_are_stored_and_reconcile(tmp_path: Path) -> None:
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    batches = ingest_paths(settings, [str(SAMPLE_LOGS)])
+    assert {b.source_format for b in batches} == {"wrapper", "openai", "otel"}
+    assert any(b.source.endswith(".gz") for b in batches) and any(b.source.endswith(".log") for b in batches)
+    assert all(b.reconciles() for b in batches)
+    truth = sum(1 for _ in (ROOT / "datasets" / "sample" / "truth.jsonl").open())
+    assert sum(b.stored for b in batches) == truth  # sample_rate 1.0 by default: every call kept
+    assert sum(b.quarantined for b in batches) == 0
+    logging_batch = next(b for b in batches if b.source.endswith(".log"))
+    assert logging_batch.skipped_kinds.get("other logger: httpx", 0) > 0
+    with open_store(settings.store) as db:
+        [row] = db.rows("""SELECT count(*) FILTER (WHERE question IS NULL) AS no_question,
+                                  count(*) FILTER (WHERE status = 'error') AS errors,
+                                  count(*) FILTER (WHERE feedback = -1) AS thumbs_down,
+                                  count(DISTINCT source_format) AS formats FROM logs""")
+    assert row["no_question"] == 0 and row["errors"] > 50 and row["thumbs_down"] > 150 and row["formats"] == 3
+
+
+def test_ingesting_the_same_files_twice_stores_nothing_new(tmp_path: Path) -> None:
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    first = ingest_paths(settings, [str(SAMPLE_LOGS / "openai-requests.jsonl")])
+    again = ingest_paths(settings, [str(SAMPLE_LOGS / "openai-requests.jsonl")])
+    assert first[0].stored > 0 and again[0].stored == 0 and again[0].already_stored == first[0].stored
+    with open_store(settings.store) as db:
+        assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": first[0].stored}]
+        assert db.rows("SELECT count(*) AS n FROM ingest_batches") == [{"n": 2}]
+
+
+def test_sampling_keeps_every_failure_and_is_seeded(store: Store, tmp_path: Path) -> None:
+    path = SAMPLE_LOGS / "openai-requests.jsonl"
+    cfg = IngestConfig(sample_rate=0.2, seed=7)
+    batch = ingest_file(store, path, None, cfg, redactor=Redactor())
+    kept = store.rows("SELECT kept_because, count(*) AS n FROM logs GROUP BY 1")
+    by_kind = {r["kept_because"]: r["n"] for r in kept}
+    [failures] = store.rows(
+        """SELECT count(*) AS n FROM read_json_auto(?) WHERE error IS NOT NULL
+                               OR metadata.feedback = -1 OR len(metadata.guardrails) > 0""",
+        [str(path)],
+    )
+    assert sum(n for k, n in by_kind.items() if k != "sampled") >= failures["n"]
+    assert 0.1 < by_kind["sampled"] / (batch.sampled_out + by_kind["sampled"]) < 0.3
+    assert batch.reconciles()
+    other = open_store(tmp_path / "other.duckdb")
+    try:
+        again = ingest_file(other, path, None, cfg, redactor=Redactor())
+        ids = lambda db: [r["log_id"] for r in db.rows("SELECT log_id FROM logs ORDER BY 1")]  # noqa: E731
+        assert ids(store) == ids(other) and again.kept_kinds == batch.kept_kinds  # same seed, same sample
+    finally:
+        other.close()
+
+
+def test_an_interrupted_ingest_leaves_nothing_and_a_rerun_completes(tmp_path: Path) -> None:
+    """Kill the ingesting process mid-way; the store has no partial batch, and a rerun stores it all once."""
+    store_path = tmp_path / "s.duckdb"
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from paritylab.config import IngestConfig\n"
+        "from paritylab.ingest import pipeline\n"
+        "from paritylab.ingest.redact import Redactor\n"
+        "from paritylab.store import open_store\n"
+        "real = pipeline._write\n"
+        "def crash(store, *a):\n"
+        "    store.con.execute('BEGIN TRANSACTION')\n"
+        '    store.con.execute("INSERT INTO logs (log_id, status, kept_because, source_format, source, '
+        "position, batch_id) VALUES ('partial', 'ok', 'x', 'x', 'x', 0, 'x')\")\n"
+        "    os._exit(9)\n"
+        "pipeline._write = crash\n"
+        "with open_store(Path(sys.argv[1])) as db:\n"
+        "    pipeline.ingest_file(db, Path(sys.argv[2]), None, IngestConfig(), redactor=Redactor())\n"
+    )
+    source = SAMPLE_LOGS / "wrapper-2026-11-16.jsonl"
+    crashed = subprocess.run(
+        [sys.executable, "-c", script, str(store_path), str(source)], check=False, env=os.environ.copy()
+    )
+    assert crashed.returncode == 9
+    with open_store(store_path) as db:
+        assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": 0}]
+        batch = ingest_file(db, source, None, IngestConfig(), redactor=Redactor())
+        assert batch.stored == sum(1 for line in source.open() if line.strip())
+        assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": batch.stored}]
+
+
+@pytest.mark.parametrize("fmt", ["wrapper", "openai"])
+def test_planted_pii_never_reaches_the_duckdb_file(tmp_path: Path, fmt: str) -> None:
+    question = "Help! " + " / ".join(PLANTED.values())
+    if fmt == "wrapper":
+        record = {
+            "ts": "2026-11-16T09:00:00Z",
+            "request_id": "r1",
+            "model": "gpt-4o-mini",
+            "prompt": question,
+            "question": question,
+            "context": [f"note: {PLANTED['EMAIL']}"],
+            "response": f"Call {PLANTED['PHONE']}",
+            "ok": True,
+            "error": None,
+            "input_tokens": 10,
+            "output_tokens": 2,
+            "latency_ms": 100,
+        }
+    else:
+        record = {
+            "id": "o1",
+            "created_at": "2026-11-16T09:00:00Z",
+            "request": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": question}]},
+            "response": {"choices": [{"message": {"content": f"Mail {PLANTED['EMAIL']}"}}]},
+            "latency_ms": 100,
+            "error": None,
+        }
+    broken = json.dumps(record)[:-5]  # the same PII in a truncated line: it goes to quarantine, redacted
+    source = tmp_path / "pii.jsonl"
+    source.write_text(json.dumps(record) + "\n" + broken + "\n")
+    store_path = tmp_path / "pii.duckdb"
+    with open_store(store_path) as db:
+        batch = ingest_file(db, source, fmt, IngestConfig(), redactor=Redactor())
+        assert batch.stored == 1 and batch.quarantined == 1
+        assert set(PLANTED) <= set(batch.redactions)
+        [row] = db.rows("SELECT input_text, output_text FROM logs")
+        assert all(f"[{kind}]" in row["input_text"] for kind in PLANTED)
+        db.execute("CHECKPOINT")
+    data = store_path.read_bytes()
+    for kind, value in PLANTED.items():
+        assert value.encode() not in data, f"{kind} found in the DuckDB file"
+        assert value.replace(" ", "").encode() not in data
+
+
+def test_cli_ingest_prints_a_reconciled_summary(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "paritylab.cli",
+            "ingest",
+            str(SAMPLE_LOGS / "wrapper-logging-2026-11-18.log"),
+            "--store",
+            str(tmp_path / "cli.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "PARITYLAB_INGEST__SAMPLE_RATE": "0.5"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "reconciles" in out.stdout and " yes " in out.stdout and "other logger: httpx" in out.stdout
+
+
+def test_expand_paths_accepts_files_globs_and_directories() -> None:
+    by_dir = expand_paths([str(SAMPLE_LOGS)])
+    by_glob = expand_paths([str(SAMPLE_LOGS / "wrapper-*")])
+    assert len(by_dir) == 7 and len(by_glob) == 5 and set(by_glob) < set(by_dir)
