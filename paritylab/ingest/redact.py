@@ -57,6 +57,9 @@ CARD_CANDIDATE = (
     r"\b[2-6][0-9]{12,18}\b"
     r"|\b[2-6][0-9]{3}[ -](?:[0-9]{4}[ -][0-9]{4}[ -][0-9]{1,4}(?:[ -][0-9]{1,3})?|[0-9]{6}[ -][0-9]{4,5})\b"
 )
+# Stepped over whole by the card scan: an IBAN with a typo must not yield a "card" from its BBAN, and the
+# digits of "+4915112345678" are a phone number even when they happen to pass Luhn.
+CARD_BLOCKER = rf"{IBAN_CANDIDATE}|\+[0-9]+"
 _SSN = (
     r"\b(?:00[1-9]|0[1-9][0-9]|[1-57-8][0-9]{2}|6[0-57-9][0-9]|66[0-57-9])"
     r"-(?:0[1-9]|[1-9][0-9])-(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})\b"
@@ -141,7 +144,7 @@ class _Stage:
     pattern: str
     replacement: str  # RE2 rewrite syntax, which Python's re.sub also reads (`\1`, no other escapes)
     valid: Callable[[str], bool] | None = None
-    # Text the checksum scan steps over whole: an IBAN with a typo must not yield a "card" from its BBAN.
+    # Text the checksum scan steps over whole (see CARD_BLOCKER).
     blocker: str | None = None
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
@@ -190,7 +193,7 @@ BUILTIN_STAGES: tuple[_Stage, ...] = (
     _Stage("API_KEY", API_KEY, r"\1[API_KEY]"),
     _Stage("EMAIL", EMAIL, "[EMAIL]"),
     _Stage("IBAN", IBAN_CANDIDATE, "[IBAN]", valid=iban_ok),
-    _Stage("CARD", CARD_CANDIDATE, "[CARD]", valid=card_ok, blocker=IBAN_CANDIDATE),
+    _Stage("CARD", CARD_CANDIDATE, "[CARD]", valid=card_ok, blocker=CARD_BLOCKER),
     _Stage("GOV_ID", GOV_ID, "[GOV_ID]"),
     _Stage("IP", IP, r"\1[IP]"),
     _Stage("PHONE", PHONE, "[PHONE]"),
@@ -275,6 +278,12 @@ def _extra_stage(kind: str, pattern: str, placeholders: list[str]) -> _Stage:
     return _Stage(kind, pattern, f"[{kind}]")
 
 
+# A later kind can free text that an earlier kind had to leave: an IPv6 address glued to an IBAN with a
+# typo takes the IBAN's letters and leaves a bare digit run that passes Luhn. Passes repeat until the text
+# is stable, so redacting redacted text changes nothing; the cap only bounds odd extra patterns.
+MAX_PASSES = 4
+
+
 @dataclass(frozen=True)
 class Redactor:
     """Replaces PII with typed placeholders (`[EMAIL]`, `[CARD]`, ...) and counts them per kind.
@@ -297,12 +306,13 @@ class Redactor:
     def redact(self, text: str) -> tuple[str, Counter[str]]:
         """Redacted text and the number of replacements per kind."""
         counts: Counter[str] = Counter()
-        if self._any.search(text) is None:  # one scan settles most log lines
-            return text, counts
-        for stage in self._stages:
-            text, n = stage.apply(text)
-            if n:
-                counts[stage.kind] += n
+        for _ in range(MAX_PASSES):
+            if self._any.search(text) is None:  # one scan settles most log lines
+                break
+            redacted = _apply_all(self._stages, text, counts)
+            if redacted == text:
+                break
+            text = redacted
         return text, counts
 
     def redact_many(self, texts: list[str | None]) -> tuple[list[str | None], Counter[str]]:
@@ -323,7 +333,9 @@ class Redactor:
         """Redact VARCHAR `columns` of a DuckDB table in place, with RE2 in bulk; same result as `redact`.
 
         Only rows that match some kind are copied to a TEMP table and worked on there; the table itself is
-        written once, at the end, and only where a value changed. NULLs stay NULL.
+        written once, at the end, and only where a value changed. NULLs stay NULL. Run it on data that has
+        not been checkpointed to a database file yet: DuckDB does not zero the blocks an UPDATE frees, so
+        text already written to a file stays readable in it.
         """
         ref, cols = _table_ref(table), [_ident(c) for c in columns]
         _check_columns(con, ref, table, columns)
@@ -331,16 +343,21 @@ class Redactor:
         if not cols:
             return Counter()
         work = _ident(f"_paritylab_redact_{uuid.uuid4().hex[:12]}")
-        any_hit = " OR ".join(f"regexp_matches({c}, {_sql_str(_union(self._stages))})" for c in cols)
+        union = _sql_str(_union(self._stages))
+        any_hit = " OR ".join(f"regexp_matches({c}, {union})" for c in cols)
+        # _pl_n<i>: matches of stage i per row; _pl_p<j>: column j as the current pass found it.
+        extra_cols = [f"0::BIGINT AS _pl_n{i}" for i in range(len(self._stages))]
+        extra_cols += [f"{c} AS _pl_p{j}" for j, c in enumerate(cols)] + ["true AS _pl_active"]
         con.execute(
-            f"CREATE TEMP TABLE {work} AS SELECT rowid AS rid, {', '.join(cols)} FROM {ref} WHERE {any_hit}"
+            f"CREATE TEMP TABLE {work} AS SELECT rowid AS _pl_rid, {', '.join(cols)}, "
+            f"{', '.join(extra_cols)} FROM {ref} WHERE {any_hit}"
         )
         try:
-            counts = _redact_work(con, work, cols, self._stages)
+            counts = _redact_work(con, work, cols, self._stages, union)
             sets = ", ".join(f"{c} = w.{c}" for c in cols)
             changed = " OR ".join(f"t.{c} IS DISTINCT FROM w.{c}" for c in cols)
             con.execute(
-                f"UPDATE {ref} AS t SET {sets} FROM {work} AS w WHERE t.rowid = w.rid AND ({changed})"
+                f"UPDATE {ref} AS t SET {sets} FROM {work} AS w WHERE t.rowid = w._pl_rid AND ({changed})"
             )
         finally:
             con.execute(f"DROP TABLE IF EXISTS {work}")
@@ -394,14 +411,33 @@ def _check_columns(con: duckdb.DuckDBPyConnection, ref: str, table: str, columns
 
 
 def _redact_work(
-    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[_Stage, ...]
+    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[_Stage, ...], union: str
 ) -> Counter[str]:
-    """Run the stages in order over the work table: regex stages in SQL, checksum stages in Python."""
+    """Passes over the work table, as `Redactor.redact` makes them, then the counts per kind."""
     counts: Counter[str] = Counter()
+    for _ in range(MAX_PASSES):
+        _one_pass(con, work, cols, stages, counts)
+        if not _next_pass(con, work, cols, union):
+            break
+    tallies = ", ".join(f"sum(_pl_n{i})" for i in range(len(stages)))
+    sums = con.execute(f"SELECT {tallies} FROM {work}").fetchone()
+    for stage, n in zip(stages, sums or (), strict=False):
+        counts[stage.kind] += int(n or 0)
+    return +counts  # drop zero counts, like the Python path
+
+
+def _one_pass(
+    con: duckdb.DuckDBPyConnection,
+    work: str,
+    cols: list[str],
+    stages: tuple[_Stage, ...],
+    counts: Counter[str],
+) -> None:
+    """All stages in order over the active rows: regex stages in SQL, checksum stages in Python."""
     i = 0
     while i < len(stages):
         if stages[i].valid is None:
-            counts[stages[i].kind] += _sql_stage(con, work, cols, stages[i])
+            _sql_stage(con, work, cols, stages[i], f"_pl_n{i}")
             i += 1
             continue
         j = i
@@ -409,19 +445,25 @@ def _redact_work(
             j += 1
         counts.update(_python_stages(con, work, cols, stages[i:j]))
         i = j
-    return +counts  # drop zero counts, like the Python path
 
 
-def _sql_stage(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage: _Stage) -> int:
+def _next_pass(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], union: str) -> bool:
+    """Keep active only the rows this pass changed that still match some kind (what `redact` retries)."""
+    changed = " OR ".join(f"{c} IS DISTINCT FROM _pl_p{j}" for j, c in enumerate(cols))
+    again = " OR ".join(f"coalesce(regexp_matches({c}, {union}), false)" for c in cols)
+    copy = ", ".join(f"_pl_p{j} = {c}" for j, c in enumerate(cols))
+    con.execute(f"UPDATE {work} SET _pl_active = ({changed}) AND ({again}), {copy} WHERE _pl_active")
+    row = con.execute(f"SELECT count(*) FROM {work} WHERE _pl_active").fetchone()
+    return bool(row and row[0])
+
+
+def _sql_stage(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage: _Stage, tally: str) -> None:
+    """One UPDATE: SET expressions all read the old row, so the tally counts what the replace removes."""
     pattern, repl = _sql_str(stage.pattern), _sql_str(stage.replacement)
     hit = " OR ".join(f"regexp_matches({c}, {pattern})" for c in cols)
     n_expr = " + ".join(f"coalesce(len(regexp_extract_all({c}, {pattern})), 0)" for c in cols)
-    row = con.execute(f"SELECT coalesce(sum({n_expr}), 0) FROM {work} WHERE {hit}").fetchone()
-    n = int(row[0]) if row else 0
-    if n:
-        sets = ", ".join(f"{c} = regexp_replace({c}, {pattern}, {repl}, 'g')" for c in cols)
-        con.execute(f"UPDATE {work} SET {sets} WHERE {hit}")
-    return n
+    sets = ", ".join(f"{c} = regexp_replace({c}, {pattern}, {repl}, 'g')" for c in cols)
+    con.execute(f"UPDATE {work} SET {tally} = {tally} + {n_expr}, {sets} WHERE _pl_active AND ({hit})")
 
 
 def _python_stages(
@@ -429,11 +471,13 @@ def _python_stages(
 ) -> Counter[str]:
     """Pull only the rows holding a candidate, verify in Python, write back the rows that changed."""
     hit = " OR ".join(f"regexp_matches({c}, {_sql_str(s.pattern)})" for c in cols for s in stages)
-    rows = con.execute(f"SELECT rid, {', '.join(cols)} FROM {work} WHERE {hit}").fetchall()
+    rows = con.execute(
+        f"SELECT _pl_rid, {', '.join(cols)} FROM {work} WHERE _pl_active AND ({hit})"
+    ).fetchall()
     counts: Counter[str] = Counter()
     changed: list[tuple[object, ...]] = []
     for rid, *values in rows:
-        new = [_apply_all(stages, v, counts) for v in values]
+        new = [None if v is None else _apply_all(stages, v, counts) for v in values]
         if new != values:
             changed.append((rid, *new))
     if changed:
@@ -450,16 +494,15 @@ def _write_back(
     )
     sets = ", ".join(f"{c} = n.c{i}" for i, c in enumerate(cols))
     con.execute(
-        f"UPDATE {work} SET {sets} FROM (SELECT {unnest}) AS n WHERE {work}.rid = n.rid",
+        f"UPDATE {work} SET {sets} FROM (SELECT {unnest}) AS n WHERE {work}._pl_rid = n.rid",
         [list(column) for column in zip(*rows, strict=True)],
     )
 
 
-def _apply_all(stages: tuple[_Stage, ...], value: str | None, counts: Counter[str]) -> str | None:
-    if value is None:
-        return None
+def _apply_all(stages: tuple[_Stage, ...], text: str, counts: Counter[str]) -> str:
+    """One pass: every stage once, in order, each over the output of the one before."""
     for stage in stages:
-        value, n = stage.apply(value)
+        text, n = stage.apply(text)
         if n:
             counts[stage.kind] += n
-    return value
+    return text
