@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paritylab.config import Settings
+from paritylab.metrics.lexical import grounded, token_f1
 from paritylab.providers.runner import CallResult, CallSpec, Runner
-from paritylab.sim.text import content_words, sentences
 
 SMOKE_CASES = Path(__file__).resolve().parent.parent / "datasets" / "smoke" / "cases.jsonl"
 
@@ -48,23 +48,6 @@ class CandidateSummary:
 def load_cases(path: Path = SMOKE_CASES) -> list[SmokeCase]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [SmokeCase(r["case_id"], r["question"], r["context"], r["reference"]) for r in rows]
-
-
-def token_f1(answer: str, reference: str) -> float:
-    """SQuAD-style F1 over content words."""
-    a, r = content_words(answer), content_words(reference)
-    common = len(a & r)
-    if not a or not r or not common:
-        return 0.0
-    precision, recall = common / len(a), common / len(r)
-    return 2 * precision * recall / (precision + recall)
-
-
-def grounded(answer: str, context: str) -> float:
-    """Share of the answer's sentences whose content words all occur in the context."""
-    ctx = content_words(context)
-    parts = sentences(answer)
-    return sum(content_words(s) <= ctx for s in parts) / len(parts) if parts else 0.0
 
 
 def build_specs(settings: Settings, cases: list[SmokeCase]) -> list[CallSpec]:

@@ -122,9 +122,194 @@ CREATE TABLE ingest_batches (
 );
 """
 
+# Contracts between the stages after ingest. Each stage owns its writers; the shapes are fixed here so
+# the miner, the evaluator, the parity statistics and the report can be built and tested independently.
+M003_EVAL_CASES = """
+-- Dataset versions are append-only snapshots: every version lists its cases in full, so a version is
+-- reproducible from DuckDB alone and `dataset diff` is a join.
+CREATE TABLE dataset_versions (
+    dataset        VARCHAR NOT NULL,
+    version        INTEGER NOT NULL,
+    parent_version INTEGER,
+    fingerprint    VARCHAR NOT NULL,       -- datasets.fingerprint.Hasher.hash(ds.data.table)
+    n_cases        INTEGER NOT NULL,
+    n_added        INTEGER NOT NULL,
+    n_removed      INTEGER NOT NULL,
+    n_changed      INTEGER NOT NULL,
+    path           VARCHAR NOT NULL,       -- save_to_disk folder
+    parquet_path   VARCHAR NOT NULL,
+    origin         JSON,                   -- how it was made: seed file, mining window, review import
+    created_at     TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (dataset, version)
+);
+CREATE TABLE eval_cases (
+    dataset         VARCHAR NOT NULL,
+    version         INTEGER NOT NULL,
+    case_id         VARCHAR NOT NULL,      -- stable across versions (hash of the normalised input)
+    question        VARCHAR NOT NULL,
+    input_messages  JSON,
+    context         VARCHAR,               -- retrieved documents, joined; NULL when none were logged
+    reference       VARCHAR,               -- NULL until a human (or the golden set) supplies one
+    tags            VARCHAR[] NOT NULL,
+    failure_kind    VARCHAR,               -- NULL for curated cases
+    evidence        JSON,
+    origin_log_ids  VARCHAR[] NOT NULL,
+    group_size      INTEGER NOT NULL,      -- near-duplicate logs folded into this case
+    created_at      TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (dataset, version, case_id)
+);
+-- Human labels imported from review files, for references and judge calibration.
+CREATE TABLE human_labels (
+    label_id     VARCHAR PRIMARY KEY,      -- hash of (case, candidate, metric, annotator)
+    case_id      VARCHAR NOT NULL,
+    candidate_id VARCHAR,
+    metric       VARCHAR NOT NULL,
+    label        VARCHAR,
+    score        DOUBLE,
+    annotator    VARCHAR,
+    source_file  VARCHAR NOT NULL,
+    imported_at  TIMESTAMPTZ NOT NULL
+);
+"""
+
+M004_OUTPUTS_SCORES = """
+-- One answer per (run, case, candidate); for online evals the candidate is 'production' and case_id is
+-- the log_id of the scored production call.
+CREATE TABLE outputs (
+    run_id        VARCHAR NOT NULL,
+    case_id       VARCHAR NOT NULL,
+    candidate_id  VARCHAR NOT NULL,
+    candidate     VARCHAR NOT NULL,        -- the config name, for people
+    model_name    VARCHAR,
+    request_hash  VARCHAR,
+    output_text   VARCHAR,                 -- NULL when the call failed
+    status        VARCHAR NOT NULL,        -- ok | error
+    error_class   VARCHAR,
+    error_message VARCHAR,
+    input_tokens  INTEGER,
+    output_tokens INTEGER,
+    cost_usd      DOUBLE NOT NULL DEFAULT 0,
+    latency_ms    DOUBLE,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    cached        BOOLEAN NOT NULL DEFAULT false,
+    simulated     BOOLEAN NOT NULL DEFAULT false,
+    created_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (run_id, case_id, candidate_id)
+);
+CREATE TABLE scores (
+    run_id       VARCHAR NOT NULL,
+    case_id      VARCHAR NOT NULL,
+    candidate_id VARCHAR NOT NULL,
+    metric       VARCHAR NOT NULL,
+    value        DOUBLE,                   -- in [0, 1]; NULL only when status <> 'ok' (never NaN)
+    label        VARCHAR,
+    rationale    VARCHAR,
+    status       VARCHAR NOT NULL,         -- ok | judge_error | skipped
+    error        VARCHAR,
+    judge        VARCHAR,                  -- model name of the judge, NULL for non-LLM metrics
+    simulated    BOOLEAN NOT NULL DEFAULT false,
+    created_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (run_id, case_id, candidate_id, metric)
+);
+-- Pairwise judge: each pair judged in both orders; an inconsistent pair counts as a tie.
+CREATE TABLE pairwise (
+    run_id        VARCHAR NOT NULL,
+    case_id       VARCHAR NOT NULL,
+    baseline_id   VARCHAR NOT NULL,
+    candidate_id  VARCHAR NOT NULL,
+    metric        VARCHAR NOT NULL,
+    winner        VARCHAR,                 -- baseline | candidate | tie; NULL on judge_error
+    consistent    BOOLEAN,                 -- both orders agreed
+    rationale     VARCHAR,
+    status        VARCHAR NOT NULL,
+    error         VARCHAR,
+    judge         VARCHAR,
+    simulated     BOOLEAN NOT NULL DEFAULT false,
+    created_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (run_id, case_id, baseline_id, candidate_id, metric)
+);
+"""
+
+M005_PARITY = """
+-- Per metric (and per tag; tag '' is all cases): the paired comparison of one candidate with the baseline.
+CREATE TABLE parity (
+    run_id        VARCHAR NOT NULL,
+    baseline_id   VARCHAR NOT NULL,
+    candidate_id  VARCHAR NOT NULL,
+    metric        VARCHAR NOT NULL,
+    tag           VARCHAR NOT NULL,
+    n             INTEGER NOT NULL,        -- paired cases with both scores ok
+    baseline_mean DOUBLE,
+    candidate_mean DOUBLE,
+    delta         DOUBLE,                  -- candidate - baseline
+    ci_low        DOUBLE,
+    ci_high       DOUBLE,
+    margin        DOUBLE NOT NULL,         -- non-inferiority margin (delta >= -margin is parity)
+    gated         BOOLEAN NOT NULL,
+    verdict       VARCHAR NOT NULL,        -- PASS | FAIL | INCONCLUSIVE
+    wins          INTEGER,
+    ties          INTEGER,
+    losses        INTEGER,
+    cases_needed  INTEGER,                 -- when INCONCLUSIVE: estimated total cases to decide
+    detail        JSON,
+    PRIMARY KEY (run_id, baseline_id, candidate_id, metric, tag)
+);
+-- Per candidate (baseline included): operational figures of the run.
+CREATE TABLE candidate_stats (
+    run_id            VARCHAR NOT NULL,
+    candidate_id      VARCHAR NOT NULL,
+    candidate         VARCHAR NOT NULL,
+    model_name        VARCHAR,
+    is_baseline       BOOLEAN NOT NULL,
+    n_cases           INTEGER NOT NULL,
+    n_ok              INTEGER NOT NULL,
+    error_rate        DOUBLE NOT NULL,
+    cost_usd          DOUBLE NOT NULL,
+    cost_per_success_usd DOUBLE,
+    latency_p50_ms    DOUBLE,
+    latency_p95_ms    DOUBLE,
+    judge_failure_rate DOUBLE,
+    swap_consistency  DOUBLE,
+    simulated         BOOLEAN NOT NULL,
+    PRIMARY KEY (run_id, candidate_id)
+);
+-- The headline: one verdict per challenger, with the sentence a manager reads.
+CREATE TABLE verdicts (
+    run_id        VARCHAR NOT NULL,
+    baseline_id   VARCHAR NOT NULL,
+    candidate_id  VARCHAR NOT NULL,
+    baseline      VARCHAR NOT NULL,
+    candidate     VARCHAR NOT NULL,
+    verdict       VARCHAR NOT NULL,        -- PASS | FAIL | INCONCLUSIVE
+    reason        VARCHAR NOT NULL,
+    cases_needed  INTEGER,
+    n_cases       INTEGER NOT NULL,
+    dataset       VARCHAR,
+    dataset_version INTEGER,
+    simulated     BOOLEAN NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (run_id, candidate_id)
+);
+"""
+
+M006_REPORTS = """
+CREATE TABLE reports (
+    run_id     VARCHAR PRIMARY KEY,
+    path       VARCHAR NOT NULL,
+    json_path  VARCHAR,
+    headline   VARCHAR,
+    simulated  BOOLEAN NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_runs_calls_responses", M001_RUNS_CALLS_RESPONSES),
     ("m002_logs_quarantine_batches", M002_LOGS_QUARANTINE_BATCHES),
+    ("m003_eval_cases", M003_EVAL_CASES),
+    ("m004_outputs_scores", M004_OUTPUTS_SCORES),
+    ("m005_parity", M005_PARITY),
+    ("m006_reports", M006_REPORTS),
 ]
 
 
