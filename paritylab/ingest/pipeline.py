@@ -52,7 +52,7 @@ class BatchSummary:
 def detect_format(path: Path) -> str:
     """Guess the format from the first record-like line (the caller may name it instead)."""
     for chunk in read_chunks(path, chunk_bytes=1 << 16):
-        for line in chunk.lines[:200]:
+        for line in chunk.head(200):
             text = line.split(":", 2)[2] if line[:5] in ("INFO:", "DEBUG", "WARNI", "ERROR") else line
             if '"resourceSpans"' in text:
                 return "otel"
@@ -85,12 +85,12 @@ def ingest_file(
     lines = record_lines = 0
     for chunk in read_chunks(path):
         record_lines += stage.stage_lines(con, chunk.to_arrow(), fmt, cfg.record_logger)
-        lines += len(chunk.lines)
+        lines += len(chunk)
         if progress:
-            progress(len(chunk.lines))
+            progress(len(chunk))
+    records, summary.sampled_out = stage.parse_sampled(con, fmt, cfg)
     if not _table_exists(con, "stage_parsed"):
         con.execute(f"CREATE TEMP TABLE stage_parsed AS {_empty_parse(fmt)}")
-    records = _one(con, "SELECT count(*) FROM stage_parsed")
     stage.split_parsed(con)
     stage.sample(con, cfg)
     summary.failed_validation = _gate(con)
@@ -175,7 +175,7 @@ def _count(con: Any, summary: BatchSummary) -> None:
     )
     summary.stored = _one(con, "SELECT count(*) FROM stage_store") - summary.already_stored
     kept = summary.stored + summary.already_stored + summary.failed_validation
-    summary.sampled_out = _one(con, "SELECT count(*) FROM stage_candidates") - kept
+    summary.sampled_out += _one(con, "SELECT count(*) FROM stage_candidates") - kept  # += the unparsed
     if not summary.reconciles():
         raise IngestError(
             f"ingest of {summary.source} does not reconcile: {asdict(summary)}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from paritylab.ingest.formats import CANONICAL, openai_sql, wrapper_sql
+from paritylab.ingest.formats import CANONICAL, openai_light_sql, openai_sql, wrapper_light_sql, wrapper_sql
 from paritylab.ingest.otel import otel_sql
 
 if TYPE_CHECKING:
@@ -25,7 +25,12 @@ FORMAT_KEYS = {
     "openai": ["request", "response"],
     "otel": ["resourceSpans"],
 }
+# The seeded sampling hash in [0, 1): the same for a log id in every batch, so re-ingest samples alike.
+_HASH_U = "('0x' || left(md5($seed || ':' || log_id), 12))::BIGINT / 281474976710656.0"
 _SQL = {"wrapper": wrapper_sql, "openai": openai_sql, "otel": otel_sql}
+# Light parses read only what sampling needs (id, failure signals); OTLP exports fan out into spans and
+# are parsed in full.
+LIGHT_SQL = {"wrapper": wrapper_light_sql, "openai": openai_light_sql}
 
 
 def create_stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -33,45 +38,15 @@ def create_stage(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE stage_skipped (position BIGINT, kind VARCHAR);
         CREATE OR REPLACE TEMP TABLE stage_quarantine (
             position BIGINT, sub BIGINT, log_id VARCHAR, raw VARCHAR, reasons VARCHAR[]);
-        DROP TABLE IF EXISTS stage_parsed;""")
+        DROP TABLE IF EXISTS stage_parsed; DROP TABLE IF EXISTS stage_records; DROP TABLE IF EXISTS stage_light;""")
 
 
 def stage_lines(con: duckdb.DuckDBPyConnection, chunk: Any, fmt: str, record_logger: str) -> int:
-    """Classify one chunk of lines and parse its records into stage_parsed; return how many lines were
-    records (handed to the parser)."""
-    con.register("chunk_lines", chunk)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE chunk_class AS
-        SELECT position, line, defect, logger,
-               CASE WHEN logger = $rec THEN regexp_replace(line, '{LOGGING_PREFIX}', '') ELSE line END AS payload
-        FROM (SELECT *, regexp_extract(line, '{LOGGING_PREFIX}', 1) AS logger FROM chunk_lines)""",
-        {"rec": record_logger},
-    )
-    con.unregister("chunk_lines")
-    con.execute(
-        """
-        INSERT INTO stage_skipped
-        SELECT position, CASE WHEN trim(line) = '' THEN 'blank line' ELSE 'other logger: ' || logger END
-        FROM chunk_class WHERE defect IS NULL AND (trim(line) = '' OR (logger <> '' AND logger <> $rec))""",
-        {"rec": record_logger},
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE chunk_checked AS
-        SELECT position, 0::BIGINT AS sub, line AS raw, payload,
-          CASE WHEN defect IS NOT NULL THEN defect
-               WHEN NOT json_valid(payload) THEN 'invalid JSON'
-               WHEN json_type(payload::JSON) <> 'OBJECT'
-                 THEN 'JSON value is ' || lower(json_type(payload::JSON)) || ', not an object'
-               WHEN NOT list_bool_or(list_transform({FORMAT_KEYS[fmt]!r}::VARCHAR[],
-                                                    lambda k: json_exists(payload, '$.' || k)))
-                 THEN 'not a {fmt} record: none of the keys {", ".join(FORMAT_KEYS[fmt])}'
-          END AS defect
-        FROM chunk_class
-        WHERE NOT (defect IS NULL AND (trim(line) = '' OR (logger <> '' AND logger <> $rec)))""",
-        {"rec": record_logger},
-    )
+    """Classify one chunk of lines and stage its records; return how many lines were records.
+
+    Formats with a light parse (LIGHT_SQL) keep the record lines in stage_records and only the sampling
+    signals in stage_light: the full parse waits until sampling has decided which rows it needs."""
+    _classify(con, chunk, fmt, record_logger)
     _strict_json(con)
     con.execute("""INSERT INTO stage_quarantine SELECT position, sub, NULL, raw, [defect] FROM chunk_checked
                    WHERE defect IS NOT NULL AND defect <> 'skip'""")
@@ -82,16 +57,56 @@ def stage_lines(con: duckdb.DuckDBPyConnection, chunk: Any, fmt: str, record_log
             "INSERT INTO stage_skipped SELECT position, 'OTLP export without spans' FROM chunk_checked "
             "WHERE defect = 'skip'"
         )
-    parse = _SQL[fmt]("(SELECT position, sub, raw, payload FROM chunk_checked WHERE defect IS NULL)")
-    [(exists,)] = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stage_parsed'"
-    ).fetchall()
-    if exists:
-        con.execute(f"INSERT INTO stage_parsed BY NAME {parse}")
+    records = "(SELECT position, sub, raw, payload FROM chunk_checked WHERE defect IS NULL)"
+    if fmt in LIGHT_SQL:
+        _append(con, "stage_records", """SELECT position, sub, raw,
+                CASE WHEN payload IS DISTINCT FROM raw THEN payload END AS stripped
+                FROM chunk_checked WHERE defect IS NULL""")
+        _append(con, "stage_light", LIGHT_SQL[fmt](records))
     else:
-        con.execute(f"CREATE TEMP TABLE stage_parsed AS {parse}")
-    [(records,)] = con.execute("SELECT count(*) FROM chunk_checked WHERE defect IS NULL").fetchall()
-    return int(records)
+        _append(con, "stage_parsed", _SQL[fmt](records))
+    [(n,)] = con.execute("SELECT count(*) FROM chunk_checked WHERE defect IS NULL").fetchall()
+    return int(n)
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, select: str) -> None:
+    verb = f"INSERT INTO {table} BY NAME" if _exists(con, table) else f"CREATE TEMP TABLE {table} AS"
+    con.execute(f"{verb} {select}")
+
+
+def _classify(con: duckdb.DuckDBPyConnection, chunk: Any, fmt: str, record_logger: str) -> None:
+    """chunk_checked: every line that is not skipped, with its defect (NULL for a well-formed record).
+    Skipped lines (blank, other loggers) go to stage_skipped with their kind."""
+    con.register("chunk_lines", chunk)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE chunk_class AS
+        SELECT position, line, defect, logger,
+               defect IS NULL AND (trim(line) = '' OR (logger <> '' AND logger <> $rec)) AS skip
+        FROM (SELECT *, regexp_extract(line, '{LOGGING_PREFIX}', 1) AS logger FROM chunk_lines)""",
+        {"rec": record_logger},
+    )
+    con.unregister("chunk_lines")
+    con.execute("""INSERT INTO stage_skipped
+        SELECT position, CASE WHEN trim(line) = '' THEN 'blank line' ELSE 'other logger: ' || logger END
+        FROM chunk_class WHERE skip""")
+    # One parse per check: json_type and json_keys read the text directly (a ::JSON cast parses again).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE chunk_checked AS
+        SELECT position, 0::BIGINT AS sub, line AS raw, payload,
+          CASE WHEN defect IS NOT NULL THEN defect
+               WHEN NOT json_valid(payload) THEN 'invalid JSON'
+               WHEN json_type(payload) <> 'OBJECT'
+                 THEN 'JSON value is ' || lower(json_type(payload)) || ', not an object'
+               WHEN NOT list_has_any(json_keys(payload), {FORMAT_KEYS[fmt]!r}::VARCHAR[])
+                 THEN 'not a {fmt} record: none of the keys {", ".join(FORMAT_KEYS[fmt])}'
+          END AS defect
+        FROM (SELECT *, CASE WHEN logger = $rec THEN regexp_replace(line, '{LOGGING_PREFIX}', '')
+                             ELSE line END AS payload
+              FROM chunk_class WHERE NOT skip)""",
+        {"rec": record_logger},
+    )
 
 
 def _strict_json(con: duckdb.DuckDBPyConnection) -> None:
@@ -152,7 +167,7 @@ def sample(con: duckdb.DuckDBPyConnection, cfg: IngestConfig) -> None:
           CASE WHEN status = 'error' THEN 'error' WHEN feedback = -1 THEN 'negative_feedback'
                WHEN len(coalesce(guardrail_flags, [])) > 0 THEN 'guardrail'
                WHEN latency_ms > $slo THEN 'slow' END AS failure_kind,
-          ('0x' || left(md5($seed || ':' || log_id), 12))::BIGINT / 281474976710656.0 AS u
+          {_HASH_U} AS u
         FROM (SELECT * REPLACE (coalesce(input_text, {flat}) AS input_text) FROM stage_ranked)
         WHERE len(problems) = 0 AND copy = 1""",
         {"slo": cfg.latency_slo_ms, "seed": str(cfg.seed)},
@@ -177,3 +192,43 @@ def validation_frame(con: duckdb.DuckDBPyConnection) -> Any:
                status, length(input_text) AS input_len, length(output_text) AS output_len,
                input_tokens, output_tokens, latency_ms, cost_usd, feedback
         FROM stage_kept""").df()
+
+
+def parse_sampled(con: duckdb.DuckDBPyConnection, fmt: str, cfg: IngestConfig) -> tuple[int, int]:
+    """Full parse into stage_parsed of every record sampling may keep; return (records, sampled out here).
+
+    A record is parsed unless it is certainly sampled out: a success (by the same failure rules as
+    `sample`) whose id is unique in the batch, with clean sampling fields, and whose seeded hash falls
+    above the rate. With a fixed count nothing is certain before the full parse, so all are parsed."""
+    if fmt not in LIGHT_SQL:
+        return (_count_rows(con, "stage_parsed"), 0)
+    if not _exists(con, "stage_light"):
+        return (0, 0)
+    records = _count_rows(con, "stage_light")
+    certain = cfg.sample_count is None and cfg.sample_rate < 1.0
+    where = f"WHERE (position, sub) IN (SELECT position, sub FROM ({_NEEDED}))" if certain else ""
+    source = f"(SELECT position, sub, raw, coalesce(stripped, raw) AS payload FROM stage_records {where})"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE stage_parsed AS {_SQL[fmt](source)}",
+        {"slo": cfg.latency_slo_ms, "seed": str(cfg.seed), "rate": cfg.sample_rate} if certain else {},
+    )
+    con.execute("DROP TABLE stage_records")
+    return records, records - _count_rows(con, "stage_parsed")
+
+
+_NEEDED = f"""
+    SELECT position, sub FROM (SELECT *, count(*) OVER (PARTITION BY log_id) AS copies FROM stage_light)
+    WHERE light_problem OR copies > 1 OR status = 'error' OR feedback = -1 OR n_guardrails > 0
+       OR latency_ms > $slo OR {_HASH_U} < $rate"""
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    [(n,)] = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()
+    return bool(n)
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    if not _exists(con, table):
+        return 0
+    [(n,)] = con.execute(f"SELECT count(*) FROM {table}").fetchall()
+    return int(n)

@@ -184,3 +184,41 @@ def test_expand_paths_accepts_files_globs_and_directories() -> None:
     by_dir = expand_paths([str(SAMPLE_LOGS)])
     by_glob = expand_paths([str(SAMPLE_LOGS / "wrapper-*")])
     assert len(by_dir) == 7 and len(by_glob) == 5 and set(by_glob) < set(by_dir)
+
+
+def _u(seed: int, log_id: str) -> float:
+    import hashlib
+
+    return int(hashlib.md5(f"{seed}:{log_id}".encode()).hexdigest()[:12], 16) / 2**48
+
+
+@pytest.mark.parametrize("name", ["wrapper-2026-11-16.jsonl", "openai-requests.jsonl"])
+def test_sampling_before_the_full_parse_keeps_exactly_what_full_sampling_keeps(
+    tmp_path: Path, name: str
+) -> None:
+    """At rate < 1 rows certainly sampled out are never fully parsed; the kept set must be the one the
+    seeded rule gives on fully parsed rows: every failure, and successes whose hash falls under the rate."""
+    path, extra = tmp_path / name, tmp_path / "extra.jsonl"
+    lines = (SAMPLE_LOGS / name).read_text().splitlines()
+    dup = lines[3]  # a repeated id: both copies must reach the parse, so the second is quarantined
+    bad = json.loads(lines[5])
+    bad.pop("id", None), bad.pop("request_id", None)
+    bad["latency_ms"] = "slow"  # a type problem in a sampling field: parsed, then quarantined
+    path.write_text("\n".join([*lines, dup, json.dumps(bad)]) + "\n")
+    extra.write_text("")
+    full, sampled = IngestConfig(sample_rate=1.0), IngestConfig(sample_rate=0.3, seed=7)
+    with open_store(tmp_path / "full.duckdb") as a, open_store(tmp_path / "sampled.duckdb") as b:
+        everything = ingest_file(a, path, None, full, redactor=Redactor())
+        some = ingest_file(b, path, None, sampled, redactor=Redactor())
+        expected = {
+            r["log_id"]
+            for r in a.rows("SELECT log_id, kept_because FROM logs")
+            if r["kept_because"] != "sampled" or _u(7, r["log_id"]) < 0.3
+        }
+        kept = {r["log_id"] for r in b.rows("SELECT log_id FROM logs")}
+        assert kept == expected and 0 < len(kept) < everything.stored
+        reasons = b.rows("SELECT reasons FROM quarantine ORDER BY position")
+    assert some.reconciles() and some.seen == everything.seen
+    assert some.quarantined == everything.quarantined == 2
+    assert any("duplicate log id" in r for row in reasons for r in row["reasons"])
+    assert any("latency_ms: expected a number" in r for row in reasons for r in row["reasons"])
