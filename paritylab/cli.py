@@ -45,7 +45,8 @@ def demo(store: StoreOpt = None, config: ConfigOpt = None, run_id: str | None = 
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="files, globs or directories of logs")],
     fmt: Annotated[
-        str | None, typer.Option("--format", help="wrapper | openai | otel (default: detect)")
+        str | None,
+        typer.Option("--format", help="wrapper | openai | otel (default: detect; tables: [ingest] columns)"),
     ] = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,

@@ -100,6 +100,10 @@ class IngestConfig(_Strict):
     record_logger: str = Field("llm_calls", description="logger name of records in logging-module files")
     max_raw_chars: int = Field(4096, ge=256, description="quarantined raw rows are cut to this length")
     redact_extra: dict[str, str] = Field({}, description="extra PII patterns: KIND = RE2 regex")
+    memory_limit_mb: int = Field(1024, ge=64, description="DuckDB memory during ingest; beyond it spills")
+    columns: dict[str, str] = Field(
+        {}, description="Parquet/CSV logs: wrapper field = table column, e.g. prompt = \"input\""
+    )
 
 
 class Settings(_Strict):

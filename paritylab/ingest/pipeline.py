@@ -20,6 +20,7 @@ from paritylab.config import IngestConfig
 from paritylab.errors import IngestError
 from paritylab.ingest import stage
 from paritylab.ingest.lines import file_hash, read_chunks
+from paritylab.ingest.tables import is_table, read_table_chunks
 from paritylab.ingest.validate import validate_frame
 from paritylab.store.db import Store
 from paritylab.store.ledger import utcnow
@@ -51,6 +52,8 @@ class BatchSummary:
 
 def detect_format(path: Path) -> str:
     """Guess the format from the first record-like line (the caller may name it instead)."""
+    if is_table(path):
+        return "table"
     for chunk in read_chunks(path, chunk_bytes=1 << 16):
         for line in chunk.head(200):
             text = line.split(":", 2)[2] if line[:5] in ("INFO:", "DEBUG", "WARNI", "ERROR") else line
@@ -78,19 +81,23 @@ def ingest_file(
 ) -> BatchSummary:
     """Ingest one file (format detected unless given) into `store`; returns its reconciled summary."""
     started = time.perf_counter()
-    fmt = fmt or detect_format(path)
+    fmt = "table" if is_table(path) else fmt or detect_format(path)
     summary = BatchSummary(f"ing-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", str(path), fmt)
     con = store.con
+    # DuckDB would otherwise keep the staged file in memory up to 80% of RAM; past the limit it spills.
+    con.execute(f"SET memory_limit = '{cfg.memory_limit_mb}MB'")
     stage.create_stage(con)
     lines = record_lines = 0
-    for chunk in read_chunks(path):
-        record_lines += stage.stage_lines(con, chunk.to_arrow(), fmt, cfg.record_logger)
+    chunks = read_table_chunks(path, cfg.columns) if fmt == "table" else read_chunks(path)
+    parse_as = "wrapper" if fmt == "table" else fmt  # table rows are wrapper records (see ingest.tables)
+    for chunk in chunks:
+        record_lines += stage.stage_lines(con, chunk.to_arrow(), parse_as, cfg.record_logger)
         lines += len(chunk)
         if progress:
             progress(len(chunk))
-    records, summary.sampled_out = stage.parse_sampled(con, fmt, cfg)
+    records, summary.sampled_out = stage.parse_sampled(con, parse_as, cfg)
     if not _table_exists(con, "stage_parsed"):
-        con.execute(f"CREATE TEMP TABLE stage_parsed AS {_empty_parse(fmt)}")
+        con.execute(f"CREATE TEMP TABLE stage_parsed AS {_empty_parse(parse_as)}")
     stage.split_parsed(con)
     stage.sample(con, cfg)
     summary.failed_validation = _gate(con)
