@@ -11,7 +11,8 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class BatchSummary:
     kept_kinds: dict[str, int] = field(default_factory=dict)
     redactions: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     def reconciles(self) -> bool:
         parts = self.stored + self.already_stored + self.quarantined + self.sampled_out + self.skipped
@@ -86,29 +88,51 @@ def ingest_file(
     con = store.con
     # DuckDB would otherwise keep the staged file in memory up to 80% of RAM; past the limit it spills.
     con.execute(f"SET memory_limit = '{cfg.memory_limit_mb}MB'")
+    parse_as = "wrapper" if fmt == "table" else fmt  # table rows are wrapper records (see ingest.tables)
+    with _phase(summary, "scan"):  # read, classify and light-parse every line
+        lines, record_lines = _stage_file(con, path, parse_as, cfg, progress)
+    with _phase(summary, "parse + sample"):
+        records, summary.sampled_out = stage.parse_sampled(con, parse_as, cfg)
+        if not _table_exists(con, "stage_parsed"):
+            con.execute(f"CREATE TEMP TABLE stage_parsed AS {_empty_parse(parse_as)}")
+        stage.split_parsed(con)
+        stage.sample(con, cfg)
+    with _phase(summary, "validate"):
+        summary.failed_validation = _gate(con)
+        _enrich_json_errors(con)
+    with _phase(summary, "redact"):
+        summary.redactions = dict(_redact(con, redactor, cfg))
+    # independent of the categories: every line that was not a record, plus every record parsed
+    summary.seen = lines - record_lines + records
+    with _phase(summary, "store"):
+        _count(con, summary)
+        _write(store, summary, file_hash(path), cfg)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@contextmanager
+def _phase(summary: BatchSummary, name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        summary.timings[name] = round(time.perf_counter() - started, 3)
+
+
+def _stage_file(
+    con: Any, path: Path, parse_as: str, cfg: IngestConfig, progress: Callable[[int], None] | None
+) -> tuple[int, int]:
+    """Stage every chunk of the file; return (lines, lines that were records)."""
     stage.create_stage(con)
     lines = record_lines = 0
-    chunks = read_table_chunks(path, cfg.columns) if fmt == "table" else read_chunks(path)
-    parse_as = "wrapper" if fmt == "table" else fmt  # table rows are wrapper records (see ingest.tables)
+    chunks = read_table_chunks(path, cfg.columns) if is_table(path) else read_chunks(path)
     for chunk in chunks:
         record_lines += stage.stage_lines(con, chunk.to_arrow(), parse_as, cfg.record_logger)
         lines += len(chunk)
         if progress:
             progress(len(chunk))
-    records, summary.sampled_out = stage.parse_sampled(con, parse_as, cfg)
-    if not _table_exists(con, "stage_parsed"):
-        con.execute(f"CREATE TEMP TABLE stage_parsed AS {_empty_parse(parse_as)}")
-    stage.split_parsed(con)
-    stage.sample(con, cfg)
-    summary.failed_validation = _gate(con)
-    _enrich_json_errors(con)
-    summary.redactions = dict(_redact(con, redactor, cfg))
-    # independent of the categories: every line that was not a record, plus every record parsed
-    summary.seen = lines - record_lines + records
-    _count(con, summary)
-    _write(store, summary, file_hash(path), cfg)
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return lines, record_lines
 
 
 def _table_exists(con: Any, name: str) -> bool:

@@ -52,16 +52,14 @@ def stage_lines(con: duckdb.DuckDBPyConnection, chunk: Any, fmt: str, record_log
                    WHERE defect IS NOT NULL AND defect <> 'skip'""")
     if fmt == "otel":  # an export with no spans holds no record: it is skipped (and counted), not parsed
         con.execute("""UPDATE chunk_checked SET defect = 'skip' WHERE defect IS NULL AND coalesce(len(json_extract(
-                           payload, '$.resourceSpans[*].scopeSpans[*].spans[*]')), 0) = 0""")
+                           coalesce(stripped, raw), '$.resourceSpans[*].scopeSpans[*].spans[*]')), 0) = 0""")
         con.execute(
             "INSERT INTO stage_skipped SELECT position, 'OTLP export without spans' FROM chunk_checked "
             "WHERE defect = 'skip'"
         )
-    records = "(SELECT position, sub, raw, payload FROM chunk_checked WHERE defect IS NULL)"
+    records = "(SELECT position, sub, raw, coalesce(stripped, raw) AS payload FROM chunk_checked WHERE defect IS NULL)"
     if fmt in LIGHT_SQL:
-        _append(con, "stage_records", """SELECT position, sub, raw,
-                CASE WHEN payload IS DISTINCT FROM raw THEN payload END AS stripped
-                FROM chunk_checked WHERE defect IS NULL""")
+        _append(con, "stage_records", "SELECT position, sub, raw, stripped FROM chunk_checked WHERE defect IS NULL")
         _append(con, "stage_light", LIGHT_SQL[fmt](records))
     else:
         _append(con, "stage_parsed", _SQL[fmt](records))
@@ -75,26 +73,27 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, select: str) -> None:
 
 
 def _classify(con: duckdb.DuckDBPyConnection, chunk: Any, fmt: str, record_logger: str) -> None:
-    """chunk_checked: every line that is not skipped, with its defect (NULL for a well-formed record).
-    Skipped lines (blank, other loggers) go to stage_skipped with their kind."""
+    """chunk_checked: every line that is not skipped, with its defect (NULL for a well-formed record) and,
+    for logging-module lines, the record without its prefix (`stripped`; NULL when the line is the record:
+    no second copy of every line). Skipped lines (blank, other loggers) go to stage_skipped.
+    Blank means no non-space character: a regex search stops at the first one, where trim() would copy
+    every line."""
     con.register("chunk_lines", chunk)
+    classified = f"""SELECT *, defect IS NULL AND (NOT regexp_matches(line, '\\S')
+                                               OR (logger <> '' AND logger <> $rec)) AS skip
+        FROM (SELECT *, regexp_extract(line, '{LOGGING_PREFIX}', 1) AS logger FROM chunk_lines)"""
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE chunk_class AS
-        SELECT position, line, defect, logger,
-               defect IS NULL AND (trim(line) = '' OR (logger <> '' AND logger <> $rec)) AS skip
-        FROM (SELECT *, regexp_extract(line, '{LOGGING_PREFIX}', 1) AS logger FROM chunk_lines)""",
+        f"""INSERT INTO stage_skipped
+        SELECT position, CASE WHEN logger <> '' AND logger <> $rec THEN 'other logger: ' || logger
+                              ELSE 'blank line' END
+        FROM ({classified}) WHERE skip""",
         {"rec": record_logger},
     )
-    con.unregister("chunk_lines")
-    con.execute("""INSERT INTO stage_skipped
-        SELECT position, CASE WHEN trim(line) = '' THEN 'blank line' ELSE 'other logger: ' || logger END
-        FROM chunk_class WHERE skip""")
     # One parse per check: json_type and json_keys read the text directly (a ::JSON cast parses again).
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE chunk_checked AS
-        SELECT position, 0::BIGINT AS sub, line AS raw, payload,
+        SELECT position, 0::BIGINT AS sub, line AS raw, stripped,
           CASE WHEN defect IS NOT NULL THEN defect
                WHEN NOT json_valid(payload) THEN 'invalid JSON'
                WHEN json_type(payload) <> 'OBJECT'
@@ -102,18 +101,20 @@ def _classify(con: duckdb.DuckDBPyConnection, chunk: Any, fmt: str, record_logge
                WHEN NOT list_has_any(json_keys(payload), {FORMAT_KEYS[fmt]!r}::VARCHAR[])
                  THEN 'not a {fmt} record: none of the keys {", ".join(FORMAT_KEYS[fmt])}'
           END AS defect
-        FROM (SELECT *, CASE WHEN logger = $rec THEN regexp_replace(line, '{LOGGING_PREFIX}', '')
-                             ELSE line END AS payload
-              FROM chunk_class WHERE NOT skip)""",
+        FROM (SELECT *, coalesce(stripped, line) AS payload
+              FROM (SELECT *, CASE WHEN logger = $rec THEN regexp_replace(line, '{LOGGING_PREFIX}', '') END
+                              AS stripped
+                    FROM ({classified}) WHERE NOT skip))""",
         {"rec": record_logger},
     )
+    con.unregister("chunk_lines")
 
 
 def _strict_json(con: duckdb.DuckDBPyConnection) -> None:
     """DuckDB's parser accepts trailing commas, NaN and Infinity, which are not JSON. Lines that might
     contain them (rare) get a second opinion from Python's strict parser."""
-    rows = con.execute(r"""SELECT position, payload FROM chunk_checked WHERE defect IS NULL
-                           AND regexp_matches(payload, ',\s*[}\]]|\bNaN\b|\bInfinity\b')""").fetchall()
+    rows = con.execute(r"""SELECT position, coalesce(stripped, raw) FROM chunk_checked WHERE defect IS NULL
+                           AND regexp_matches(raw, ',\s*[}\]]|\bNaN\b|\bInfinity\b')""").fetchall()
     for position, payload in rows:
         try:
             json.loads(payload, parse_constant=_reject_constant)
