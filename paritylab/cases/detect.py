@@ -132,26 +132,31 @@ def scan_failures(
 
 
 def _failing_rows(store: Store, cfg: CasesConfig, slo_ms: float) -> list[dict[str, Any]]:
+    _check_patterns(store, cfg.refusal_patterns)
     refusal = "|".join(f"(?:{p})" for p in cfg.refusal_patterns) or "a^"
-    try:
-        return store.rows(
-            f"""SELECT * FROM (
-                  SELECT log_id, ts, app, coalesce(nullif(question, ''), input_text) AS question,
-                         input_messages::VARCHAR AS input_messages, context::VARCHAR AS context,
-                         output_text, error, feedback, guardrail_flags, latency_ms, finish_reason,
-                         regexp_extract(coalesce(output_text, ''), $refusal, 0) AS refusal_match,
-                         {_BASE_KINDS} AS kinds
-                  FROM mine_window)
-                WHERE len(kinds) > 0 ORDER BY ts NULLS LAST, log_id""",
-            {"timeout": _TIMEOUT, "refusal": refusal, "slo": slo_ms},
-        )
-    except Exception as exc:  # DuckDB rejects a pattern only when it compiles it, here
-        if "regular expression" in str(exc).lower() or "regex" in str(exc).lower():
+    return store.rows(
+        f"""SELECT * FROM (
+              SELECT log_id, ts, app, coalesce(nullif(question, ''), input_text) AS question,
+                     input_messages::VARCHAR AS input_messages, context::VARCHAR AS context,
+                     output_text, error, feedback, guardrail_flags, latency_ms, finish_reason,
+                     regexp_extract(coalesce(output_text, ''), $refusal, 0) AS refusal_match,
+                     {_BASE_KINDS} AS kinds
+              FROM mine_window)
+            WHERE len(kinds) > 0 ORDER BY ts NULLS LAST, log_id""",
+        {"timeout": _TIMEOUT, "refusal": refusal, "slo": slo_ms},
+    )
+
+
+def _check_patterns(store: Store, patterns: Sequence[str]) -> None:
+    """Compile each refusal pattern in DuckDB (RE2) first, so a bad one is named in the error."""
+    for pattern in patterns:
+        try:
+            store.con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except Exception as exc:
             raise ConfigError(
-                f"a [cases].refusal_patterns entry is not a valid RE2 regular expression: {exc}",
-                hint="write the patterns in RE2 syntax (no lookaround or backreferences)",
+                f"[cases].refusal_patterns entry {pattern!r} is not a valid RE2 regular expression: {exc}",
+                hint="fix or remove it (RE2 syntax: no lookaround or backreferences)",
             ) from None
-        raise
 
 
 def _failed_log(row: dict[str, Any], details: dict[tuple[str, str], Any], slo_ms: float) -> FailedLog:

@@ -13,16 +13,17 @@ import re
 from paritylab.hashing import content_hash
 
 PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[a-z0-9]+")
 # Words that carry no meaning for "is this the same question": function words, greetings, sign-offs and
-# the phrases that introduce PII ("my email is [EMAIL]").
+# the phrases that introduce PII ("my email is [EMAIL]"), and `pii`, the placeholder token itself.
 NOISE = frozenset(
     """a an the and or but if of to in on at by for with from as is are was were be been being do does did
     i you he she it we they me my your our their this that these those what which who whom how when where
     why can could should would will shall may might must not no yes so than then there here about into
     any all just don now have has had am s t im ive id hi hello hey good morning afternoon evening
     thanks thank thx cheers please pls quick question help anyone also ok okay sure
-    email mail phone number call reply card iban ip address connecting charged easier key api
+    email mail phone number call reply card iban ip address connecting charged easier key api pii
+    re ve ll d m
     """.split()  # noqa: SIM905
 )
 

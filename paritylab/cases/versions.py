@@ -12,6 +12,7 @@ import json
 import shutil
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,8 +116,10 @@ def write_version(
     cases: list[EvalCase],
     parent: int | None,
     origin: dict[str, Any],
+    also: Callable[[Store], None] | None = None,
 ) -> VersionInfo | None:
-    """Append a version holding exactly `cases`; None (and nothing written) if it equals the parent."""
+    """Append a version holding exactly `cases`; None (and nothing written) if it equals the parent.
+    `also` runs inside the same transaction (e.g. the human labels of a review import)."""
     cases = sorted(cases, key=lambda c: c.case_id)
     _check_unique(cases)
     old = load_cases(store, dataset, parent) if parent is not None else []
@@ -132,7 +135,7 @@ def write_version(
         str(folder), str(folder / PARQUET_NAME), origin,
     )
     try:
-        _insert(store, info, ds)
+        _insert(store, info, ds, also)
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -180,7 +183,7 @@ def _save(ds: Any, folder: Path) -> None:
     tmp.rename(folder)
 
 
-def _insert(store: Store, info: VersionInfo, ds: Any) -> None:
+def _insert(store: Store, info: VersionInfo, ds: Any, also: Callable[[Store], None] | None) -> None:
     con = store.con
     con.register("version_rows", ds.data.table)
     con.execute("BEGIN TRANSACTION")
@@ -197,6 +200,8 @@ def _insert(store: Store, info: VersionInfo, ds: Any) -> None:
                FROM version_rows""",
             [info.dataset, info.version],
         )
+        if also is not None:
+            also(store)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
