@@ -38,7 +38,9 @@ def _when(value: str | None, flag: str) -> datetime | None:
     try:
         ts = datetime.fromisoformat(value)
     except ValueError:
-        raise ParitylabError(f"{flag} '{value}' is not a date/time", hint="use ISO 8601, e.g. 2026-11-18") from None
+        raise ParitylabError(
+            f"{flag} '{value}' is not a date/time", hint="use ISO 8601, e.g. 2026-11-18"
+        ) from None
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)  # logs are stored in UTC
 
 
@@ -59,15 +61,19 @@ def mine(
     with open_store(settings.store, lock_timeout_s=settings.store_lock_timeout_s) as db:
         result = mine_failures(db, settings, window)
     v = result.version
-    _echo(f"logs in window: {result.logs_in_window}, already in cases: {result.already_in_cases}, "
-          f"new failing logs: {result.failures} ({_fmt(result.kinds)}), without a question: "
-          f"{result.without_question}")
+    _echo(
+        f"logs in window: {result.logs_in_window}, already in cases: {result.already_in_cases}, "
+        f"new failing logs: {result.failures} ({_fmt(result.kinds)}), without a question: "
+        f"{result.without_question}"
+    )
     _echo(f"groups: {len(result.group_sizes)}, sizes (largest first): {result.group_sizes[:15]}")
     if v is None:
         _echo(f"nothing new: {result.dataset} stays at v{result.parent_version} (no version written)")
     else:
-        _echo(f"{v.dataset} v{v.version} (parent v{v.parent_version}): {v.n_cases} cases, +{v.n_added} new, "
-              f"{v.n_changed} updated, -{v.n_removed}; fingerprint {v.fingerprint[:16]}; {v.path}")
+        _echo(
+            f"{v.dataset} v{v.version} (parent v{v.parent_version}): {v.n_cases} cases, +{v.n_added} new, "
+            f"{v.n_changed} updated, -{v.n_removed}; fingerprint {v.fingerprint[:16]}; {v.path}"
+        )
 
 
 @cases_app.command("list")
@@ -89,8 +95,16 @@ def list_cmd(
             return
         cases = load_cases(db, settings.cases.dataset, version)
     cases.sort(key=lambda c: (-c.group_size, c.case_id))
-    rows = [{"case_id": c.case_id, "logs": c.group_size, "kind": c.failure_kind, "reference": c.reference is not None,
-             "question": c.question[:80]} for c in cases[:limit]]
+    rows = [
+        {
+            "case_id": c.case_id,
+            "logs": c.group_size,
+            "kind": c.failure_kind,
+            "reference": c.reference is not None,
+            "question": c.question[:80],
+        }
+        for c in cases[:limit]
+    ]
     _table(f"{settings.cases.dataset} v{version}: {len(cases)} cases (first {min(limit, len(cases))})", rows)
 
 
@@ -106,7 +120,11 @@ def _diff(name: str | None, version_a: int, version_b: int, config: Path | None,
 
 @cases_app.command("diff")
 def cases_diff(
-    version_a: int, version_b: int, store: StoreOpt = None, config: ConfigOpt = None, dataset: DatasetOpt = None
+    version_a: int,
+    version_b: int,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    dataset: DatasetOpt = None,
 ) -> None:
     """Cases added, removed and changed between two versions."""
     _diff(dataset, version_a, version_b, config, store)
@@ -154,7 +172,9 @@ def export(
 @cases_app.command("import")
 def import_cmd(
     path: Annotated[Path, typer.Argument(help="the filled review file (.csv or .jsonl)")],
-    version: Annotated[int | None, typer.Option(help="version it was exported from (default: latest)")] = None,
+    version: Annotated[
+        int | None, typer.Option(help="version it was exported from (default: latest)")
+    ] = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
     dataset: DatasetOpt = None,
@@ -171,13 +191,18 @@ def import_cmd(
 
 
 def _print_diff(d: VersionDiff) -> None:
-    _echo(f"{d.dataset} v{d.version_a} -> v{d.version_b}: +{len(d.added)} added, -{len(d.removed)} removed, "
-          f"~{len(d.changed)} changed")
-    rows: list[dict[str, Any]] = [{"": "+", "case_id": c.case_id, "fields": "", "question": c.question[:70]}
-                                  for c in d.added]
+    _echo(
+        f"{d.dataset} v{d.version_a} -> v{d.version_b}: +{len(d.added)} added, -{len(d.removed)} removed, "
+        f"~{len(d.changed)} changed"
+    )
+    rows: list[dict[str, Any]] = [
+        {"": "+", "case_id": c.case_id, "fields": "", "question": c.question[:70]} for c in d.added
+    ]
     rows += [{"": "-", "case_id": c.case_id, "fields": "", "question": c.question[:70]} for c in d.removed]
-    rows += [{"": "~", "case_id": b.case_id, "fields": ",".join(f), "question": b.question[:70]}
-             for _, b, f in d.changed]
+    rows += [
+        {"": "~", "case_id": b.case_id, "fields": ",".join(f), "question": b.question[:70]}
+        for _, b, f in d.changed
+    ]
     if rows:
         _table("changes", rows)
 

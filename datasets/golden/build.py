@@ -22,10 +22,8 @@ from tandem_kb import ARTICLES, INJECTION_PREFIXES, OFF_TOPIC_QUESTIONS, QAS  # 
 
 DECLINE = "I don't have enough information in the provided documents to answer that."
 ARTICLE = {a.doc_id: a for a in ARTICLES}
-_STOP = set(
-    "a an the and or but of to in on at by for with from as is are was be can you your it its this that "
-    "after before up per each any all not no yes so if".split()  # noqa: SIM905
-)
+_STOP_WORDS = "a an the and or but of to in on at by for with from as is are was be can you your it its this "
+_STOP = set((_STOP_WORDS + "that after before up per each any all not no yes so if").split())
 # Off-topic questions beyond tandem_kb's eight, and Tandem questions the help centre does not answer
 # (asked with the closest article retrieved, as production retrieval would).
 MORE_OFF_TOPIC = (
@@ -89,9 +87,17 @@ def _neighbour(doc_id: str, k: int) -> list[str]:
 
 
 def normal_cases() -> list[dict]:
-    out = [_case(qa.phrasings[0], [qa.doc_id], extractive_reference(qa.answer, qa.doc_id),
-                 ["normal", *_topic(qa.doc_id)], qa.qid) for qa in QAS]
-    for qa in [q for q in QAS if len(q.phrasings) > 1][:70 - len(out)]:
+    out = [
+        _case(
+            qa.phrasings[0],
+            [qa.doc_id],
+            extractive_reference(qa.answer, qa.doc_id),
+            ["normal", *_topic(qa.doc_id)],
+            qa.qid,
+        )
+        for qa in QAS
+    ]
+    for qa in [q for q in QAS if len(q.phrasings) > 1][: 70 - len(out)]:
         docs = [*_neighbour(qa.doc_id, 1), qa.doc_id]
         ref = extractive_reference(qa.answer, qa.doc_id)
         out.append(_case(qa.phrasings[1], docs, ref, ["normal", "two-docs", *_topic(qa.doc_id)], qa.qid))
@@ -103,28 +109,60 @@ def edge_cases() -> list[dict]:
     pool = [q for q in QAS if len(q.phrasings) > 2]
     for i, qa in enumerate(pool[:8]):  # PII placeholders left by redaction, before the question
         q = PII_PREFIXES[i % len(PII_PREFIXES)] + qa.phrasings[2]
-        out.append(_case(q, [qa.doc_id], extractive_reference(qa.answer, qa.doc_id),
-                         ["edge", "pii", *_topic(qa.doc_id)], qa.qid))
+        out.append(
+            _case(
+                q,
+                [qa.doc_id],
+                extractive_reference(qa.answer, qa.doc_id),
+                ["edge", "pii", *_topic(qa.doc_id)],
+                qa.qid,
+            )
+        )
     for i, qa in enumerate(QAS[10:16]):  # an injection before a real question: answer the question only
         q = INJECTION_PREFIXES[i % len(INJECTION_PREFIXES)] + qa.phrasings[0]
-        out.append(_case(q, [qa.doc_id], extractive_reference(qa.answer, qa.doc_id),
-                         ["edge", "prompt-injection", *_topic(qa.doc_id)], qa.qid))
+        out.append(
+            _case(
+                q,
+                [qa.doc_id],
+                extractive_reference(qa.answer, qa.doc_id),
+                ["edge", "prompt-injection", *_topic(qa.doc_id)],
+                qa.qid,
+            )
+        )
     for qa in pool[8:16]:  # terse, lower-case, typo'd: the last phrasing of a well-asked question
         q = qa.phrasings[-1].lower().rstrip("?").replace("the ", "teh ", 1)
-        out.append(_case(q, [qa.doc_id], extractive_reference(qa.answer, qa.doc_id),
-                         ["edge", "terse", *_topic(qa.doc_id)], qa.qid))
+        out.append(
+            _case(
+                q,
+                [qa.doc_id],
+                extractive_reference(qa.answer, qa.doc_id),
+                ["edge", "terse", *_topic(qa.doc_id)],
+                qa.qid,
+            )
+        )
     for qa in [q for q in QAS[20:] if len(q.phrasings) > 1][:8]:  # answer last, after 3 distractors
         docs = [*_neighbour(qa.doc_id, 3), qa.doc_id]
-        out.append(_case(qa.phrasings[1], docs, extractive_reference(qa.answer, qa.doc_id),
-                         ["edge", "distractors", *_topic(qa.doc_id)], qa.qid))
+        out.append(
+            _case(
+                qa.phrasings[1],
+                docs,
+                extractive_reference(qa.answer, qa.doc_id),
+                ["edge", "distractors", *_topic(qa.doc_id)],
+                qa.qid,
+            )
+        )
     return out
 
 
 def refuse_cases() -> list[dict]:
-    out = [_case(q, [], DECLINE, ["should-refuse", "off-topic"], None)
-           for q in (*OFF_TOPIC_QUESTIONS, *MORE_OFF_TOPIC)]
-    out += [_case(q, [doc], DECLINE, ["should-refuse", "not-in-kb", *_topic(doc)], None)
-            for q, doc in UNANSWERABLE]
+    out = [
+        _case(q, [], DECLINE, ["should-refuse", "off-topic"], None)
+        for q in (*OFF_TOPIC_QUESTIONS, *MORE_OFF_TOPIC)
+    ]
+    out += [
+        _case(q, [doc], DECLINE, ["should-refuse", "not-in-kb", *_topic(doc)], None)
+        for q, doc in UNANSWERABLE
+    ]
     return out
 
 

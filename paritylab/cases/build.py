@@ -41,7 +41,9 @@ def fold_failures(
     redact: Any = None,
 ) -> Folded:
     """The parent's cases plus the failures, grouped and folded (see module doc)."""
-    labels = group_texts([c.question for c in parent] + [f.question for f in failures], method, threshold, embed)
+    labels = group_texts(
+        [c.question for c in parent] + [f.question for f in failures], method, threshold, embed
+    )
     groups: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(labels):
         groups[label].append(i)

@@ -10,13 +10,10 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from paritylab.cases.normalize import features, jaccard, normalise_question
 from paritylab.errors import ConfigError
-
-if TYPE_CHECKING:
-    import numpy as np
 
 Embedder = Callable[[list[str]], Any]  # texts -> (n, d) array-like of vectors
 _PRIME = (1 << 61) - 1
@@ -110,7 +107,7 @@ def _tfidf_matrix(texts: list[str]) -> Any:
     return sparse.diags(1.0 / norms) @ m
 
 
-def _embed(texts: list[str], embed: Embedder | None) -> np.ndarray:
+def _embed(texts: list[str], embed: Embedder | None) -> Any:
     import numpy as np
 
     vectors = np.asarray((embed or sentence_transformer_embedder())(texts), dtype=np.float32)

@@ -80,7 +80,8 @@ def _window_sql() -> str:
 
 _TIMEOUT = r"(?i)time[d -]?out"
 _BASE_KINDS = """list_filter([
-    CASE WHEN status = 'error' AND NOT regexp_matches(coalesce(error, ''), $timeout) THEN 'provider_error' END,
+    CASE WHEN status = 'error' AND NOT regexp_matches(coalesce(error, ''), $timeout)
+         THEN 'provider_error' END,
     CASE WHEN status = 'error' AND regexp_matches(coalesce(error, ''), $timeout) THEN 'timeout' END,
     CASE WHEN len(coalesce(guardrail_flags, [])) > 0 THEN 'guardrail' END,
     CASE WHEN log_id IN (SELECT log_id FROM mine_extra WHERE kind = 'invalid_output_schema')
@@ -99,7 +100,8 @@ def scan_failures(
     cfg: CasesConfig,
     slo_ms: float,
     window: Window,
-    exclude_from: tuple[str, int] | None,
+    *,
+    exclude_from: tuple[str, int] | None = None,
     low_scores: Sequence[LowScore] = (),
 ) -> Scan:
     """Failing logs of the window that no case of `exclude_from` (dataset, version) already holds."""
@@ -197,7 +199,9 @@ def join_context(raw: str | None) -> str | None:
     docs = json.loads(raw)
     if not isinstance(docs, list):
         docs = [docs]
-    parts = [d if isinstance(d, str) else str(d.get("text") or d.get("content") or json.dumps(d)) for d in docs]
+    parts = [
+        d if isinstance(d, str) else str(d.get("text") or d.get("content") or json.dumps(d)) for d in docs
+    ]
     return "\n\n".join(p for p in parts if p) or None
 
 

@@ -32,7 +32,7 @@ def seed_golden(store: Store, cfg: Settings | CasesConfig) -> int:
         return 1
     cases = read_golden(c.golden_file)
     origin = {"kind": "seed", "file": str(c.golden_file), "n_cases": len(cases)}
-    info = write_version(store, c.datasets_dir, c.dataset, cases, None, origin)
+    info = write_version(store, c.datasets_dir, c.dataset, cases, parent=None, origin=origin)
     assert info is not None and info.version == 1  # a first version always differs from "nothing"
     return info.version
 

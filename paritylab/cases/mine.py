@@ -61,10 +61,15 @@ def mine_failures(
     parent = latest_version(store, cfg.dataset)
     slo = cfg.latency_slo_ms or settings.ingest.latency_slo_ms
     scan = scan_failures(
-        store, cfg, slo, window, (cfg.dataset, parent) if parent else None, low_scores
+        store, cfg, slo, window, exclude_from=(cfg.dataset, parent) if parent else None, low_scores=low_scores
     )
     result = MineResult(
-        cfg.dataset, parent, None, scan.logs_in_window, scan.already_in_cases, len(scan.failures),
+        cfg.dataset,
+        parent,
+        None,
+        scan.logs_in_window,
+        scan.already_in_cases,
+        len(scan.failures),
         scan.without_question,
     )
     for f in scan.failures:
@@ -74,14 +79,23 @@ def mine_failures(
         redactor = Redactor(extra=dict(settings.ingest.redact_extra))
         parent_cases = load_cases(store, cfg.dataset, parent) if parent else []
         folded = fold_failures(
-            parent_cases, scan.failures, utcnow(), method=cfg.dedupe_method,
+            parent_cases,
+            scan.failures,
+            utcnow(),
+            method=cfg.dedupe_method,
             threshold=cfg.dedupe_threshold or DEFAULT_THRESHOLDS[cfg.dedupe_method],
-            embed=embed or _default_embedder(settings), redact=lambda t: redactor.redact(t)[0],
+            embed=embed or _default_embedder(settings),
+            redact=lambda t: redactor.redact(t)[0],
         )
         result.group_sizes, result.new_cases = folded.group_sizes, folded.new_case_ids
         result.updated_cases = folded.updated_case_ids
         result.version = write_version(
-            store, cfg.datasets_dir, cfg.dataset, folded.cases, parent, _origin(result, window, settings)
+            store,
+            cfg.datasets_dir,
+            cfg.dataset,
+            folded.cases,
+            parent=parent,
+            origin=_origin(result, window, settings),
         )
     result.seconds = time.perf_counter() - started
     return result
@@ -103,8 +117,10 @@ def _origin(result: MineResult, window: Window, settings: Settings) -> dict[str,
         "failures": result.failures,
         "without_question": result.without_question,
         "kinds": result.kinds,
-        "dedupe": {"method": cfg.dedupe_method, "threshold": cfg.dedupe_threshold
-                   or DEFAULT_THRESHOLDS[cfg.dedupe_method]},
+        "dedupe": {
+            "method": cfg.dedupe_method,
+            "threshold": cfg.dedupe_threshold or DEFAULT_THRESHOLDS[cfg.dedupe_method],
+        },
         "group_sizes": result.group_sizes,
         "new_cases": len(result.new_cases),
         "updated_cases": len(result.updated_cases),

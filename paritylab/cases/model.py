@@ -93,9 +93,17 @@ def _comparable(value: Any) -> Any:
     return value
 
 
+def hf_datasets() -> Any:
+    """The Hugging Face `datasets` module. Imported by name: mypy would otherwise take the repo's own
+    `datasets/` data folder (a namespace portion) for it."""
+    import importlib
+
+    return importlib.import_module("datasets")
+
+
 def hf_features() -> Any:
     """The fixed schema of a version on disk, so all-null columns keep their type."""
-    import datasets
+    datasets = hf_datasets()
 
     text = datasets.Value("string")
     return datasets.Features(

@@ -41,10 +41,15 @@ class ImportResult:
 
 def needs_review(store: Store, dataset: str, version: int) -> list[EvalCase]:
     """Cases without a reference, and failure cases no human has labelled yet."""
-    labelled = {r["case_id"] for r in store.rows("SELECT DISTINCT case_id FROM human_labels WHERE metric <> ?",
-                                                  [REFERENCE_METRIC])}
-    return [c for c in load_cases(store, dataset, version)
-            if c.reference is None or (c.failure_kind is not None and c.case_id not in labelled)]
+    labelled = {
+        r["case_id"]
+        for r in store.rows("SELECT DISTINCT case_id FROM human_labels WHERE metric <> ?", [REFERENCE_METRIC])
+    }
+    return [
+        c
+        for c in load_cases(store, dataset, version)
+        if c.reference is None or (c.failure_kind is not None and c.case_id not in labelled)
+    ]
 
 
 def export_review(store: Store, settings: Settings, out: Path, version: int | None = None) -> int:
@@ -67,11 +72,21 @@ def export_review(store: Store, settings: Settings, out: Path, version: int | No
 def _export_row(case: EvalCase, dataset: str, version: int) -> dict[str, Any]:
     examples = (case.evidence or {}).get("examples") or [{}]
     return {
-        "case_id": case.case_id, "dataset": dataset, "version": version,
-        "failure_kind": case.failure_kind or "", "tags": ";".join(case.tags), "question": case.question,
-        "context": case.context or "", "production_output": examples[0].get("output") or "",
-        "reference": case.reference or "", "label": "", "score": "", "annotator": "", "metric": DEFAULT_METRIC,
-        "candidate_id": "production" if case.failure_kind else "", "notes": "",
+        "case_id": case.case_id,
+        "dataset": dataset,
+        "version": version,
+        "failure_kind": case.failure_kind or "",
+        "tags": ";".join(case.tags),
+        "question": case.question,
+        "context": case.context or "",
+        "production_output": examples[0].get("output") or "",
+        "reference": case.reference or "",
+        "label": "",
+        "score": "",
+        "annotator": "",
+        "metric": DEFAULT_METRIC,
+        "candidate_id": "production" if case.failure_kind else "",
+        "notes": "",
     }
 
 
@@ -85,8 +100,11 @@ def import_review(store: Store, settings: Settings, path: Path, version: int | N
     cases = {c.case_id: c for c in load_cases(store, dataset, version)}
     problems = _problems(records, cases)
     if problems:
-        raise ReviewImportError(f"{path} was not imported ({len(problems)} problems)", problems,
-                                hint="fix the rows named above and import the file again")
+        raise ReviewImportError(
+            f"{path} was not imported ({len(problems)} problems)",
+            problems,
+            hint="fix the rows named above and import the file again",
+        )
     scrub = Redactor(extra=dict(settings.ingest.redact_extra))
     filled = [(n, r) for n, r in records if any(_text(r, k) for k in ("reference", "label", "score"))]
     labels = _label_rows(filled, path, scrub)
@@ -100,8 +118,15 @@ def import_review(store: Store, settings: Settings, path: Path, version: int | N
         s.con.executemany("INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", labels)
 
     origin = {"kind": "review_import", "file": str(path), "labels": len(labels)}
-    info = write_version(store, settings.cases.datasets_dir, dataset, list(updated.values()), version, origin,
-                         also=store_labels)
+    info = write_version(
+        store,
+        settings.cases.datasets_dir,
+        dataset,
+        list(updated.values()),
+        parent=version,
+        origin=origin,
+        also=store_labels,
+    )
     if info is None and labels:  # no reference changed: the labels alone, still all or nothing
         store.con.execute("BEGIN TRANSACTION")
         try:
@@ -151,7 +176,8 @@ def _check_columns(path: Path, columns: list[str], records: list[tuple[str, dict
         problems += [f"{n}: no 'case_id'" for n, r in records if "case_id" not in r and "case_id" in columns]
     if problems:
         raise ReviewImportError(
-            f"{path} was not imported", problems,
+            f"{path} was not imported",
+            problems,
             hint=f"the file needs the columns {', '.join(REQUIRED_COLUMNS)} (export one with "
             "`paritylab cases export`); optional: " + ", ".join(OPTIONAL_COLUMNS),
         )
@@ -189,15 +215,46 @@ def _label_rows(filled: list[tuple[str, dict[str, Any]]], path: Path, scrub: Any
             candidate = _text(r, "candidate_id") or None
             score = float(_text(r, "score")) if _text(r, "score") else None
             label = scrub.redact(_text(r, "label"))[0] or None
-            rows.append(_label(r["case_id"], candidate, metric, label, score, annotator, path, now))
+            rows.append(
+                _label(
+                    r["case_id"],
+                    candidate,
+                    metric,
+                    label=label,
+                    score=score,
+                    annotator=annotator,
+                    path=path,
+                    now=now,
+                )
+            )
         if _text(r, "reference"):
             ref = scrub.redact(_text(r, "reference"))[0]
-            rows.append(_label(r["case_id"], None, REFERENCE_METRIC, ref, None, annotator, path, now))
+            rows.append(
+                _label(
+                    r["case_id"],
+                    None,
+                    REFERENCE_METRIC,
+                    label=ref,
+                    score=None,
+                    annotator=annotator,
+                    path=path,
+                    now=now,
+                )
+            )
     return rows
 
 
-def _label(case_id: str, candidate: str | None, metric: str, label: str | None, score: float | None,
-           annotator: str | None, path: Path, now: Any) -> list[Any]:
+def _label(
+    case_id: str,
+    candidate: str | None,
+    metric: str,
+    *,
+    label: str | None,
+    score: float | None,
+    annotator: str | None,
+    path: Path,
+    now: Any,
+) -> list[Any]:
     label_id = content_hash([case_id, candidate, metric, annotator], length=32)
     return [label_id, case_id, candidate, metric, label, score, annotator, str(path), now]
 

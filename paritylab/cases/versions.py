@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paritylab.cases.model import EvalCase, hf_features
+from paritylab.cases.model import EvalCase, hf_datasets, hf_features
 from paritylab.errors import DatasetError
 from paritylab.store.db import Store
 from paritylab.store.ledger import utcnow
@@ -77,9 +77,12 @@ def version_info(store: Store, dataset: str, version: int) -> dict[str, Any]:
 def _require_version(store: Store, dataset: str, version: int) -> dict[str, Any]:
     rows = store.rows("SELECT * FROM dataset_versions WHERE dataset = ? AND version = ?", [dataset, version])
     if not rows:
-        known = [r["version"] for r in store.rows(
-            "SELECT version FROM dataset_versions WHERE dataset = ? ORDER BY version", [dataset]
-        )]
+        known = [
+            r["version"]
+            for r in store.rows(
+                "SELECT version FROM dataset_versions WHERE dataset = ? ORDER BY version", [dataset]
+            )
+        ]
         raise DatasetError(
             f"dataset '{dataset}' has no version {version}"
             + (f" (versions: {', '.join(f'v{v}' for v in known)})" if known else " (it has no versions)"),
@@ -114,6 +117,7 @@ def write_version(
     datasets_dir: Path,
     dataset: str,
     cases: list[EvalCase],
+    *,
     parent: int | None,
     origin: dict[str, Any],
     also: Callable[[Store], None] | None = None,
@@ -131,8 +135,17 @@ def write_version(
     ds, fingerprint = _materialise(cases)
     _save(ds, folder)
     info = VersionInfo(
-        dataset, version, parent, fingerprint, len(cases), len(added), len(removed), len(changed),
-        str(folder), str(folder / PARQUET_NAME), origin,
+        dataset,
+        version,
+        parent,
+        fingerprint,
+        len(cases),
+        len(added),
+        len(removed),
+        len(changed),
+        str(folder),
+        str(folder / PARQUET_NAME),
+        origin,
     )
     try:
         _insert(store, info, ds, also)
@@ -152,19 +165,20 @@ def _check_unique(cases: list[EvalCase]) -> None:
 
 
 def _materialise(cases: list[EvalCase]) -> tuple[Any, str]:
-    import datasets
-    import pyarrow as pa
-    from datasets.fingerprint import Hasher
+    import importlib
 
+    import pyarrow as pa
+
+    datasets = hf_datasets()
+    hasher = importlib.import_module("datasets.fingerprint").Hasher
     features = hf_features()
     table = pa.Table.from_pylist([c.to_row() for c in cases], schema=features.arrow_schema)
     ds = datasets.Dataset(table, info=datasets.DatasetInfo(features=features))
-    return ds, Hasher.hash(ds.data.table)
+    return ds, str(hasher.hash(ds.data.table))
 
 
 def _save(ds: Any, folder: Path) -> None:
-    from datasets import utils as hf_utils
-
+    hf_utils = hf_datasets().utils
     tmp = folder.parent / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.parent.mkdir(parents=True, exist_ok=True)
     quiet = hf_utils.are_progress_bars_disabled()
@@ -190,8 +204,20 @@ def _insert(store: Store, info: VersionInfo, ds: Any, also: Callable[[Store], No
     try:
         con.execute(
             "INSERT INTO dataset_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [info.dataset, info.version, info.parent_version, info.fingerprint, info.n_cases, info.n_added,
-             info.n_removed, info.n_changed, info.path, info.parquet_path, json.dumps(info.origin), utcnow()],
+            [
+                info.dataset,
+                info.version,
+                info.parent_version,
+                info.fingerprint,
+                info.n_cases,
+                info.n_added,
+                info.n_removed,
+                info.n_changed,
+                info.path,
+                info.parquet_path,
+                json.dumps(info.origin),
+                utcnow(),
+            ],
         )
         con.execute(
             """INSERT INTO eval_cases

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from paritylab.config import Settings, load_settings
-from tests.cases.helpers import ROOT, make_settings
 from paritylab.store import Store, open_store
+from tests.cases.helpers import ROOT, make_settings
 
 SAMPLE_LOGS = ROOT / "datasets" / "sample" / "logs"
 

@@ -20,16 +20,27 @@ T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)
 
 
 def add_log(db: Store, log_id: str, minutes: int = 0, **fields: Any) -> None:
-    row = {"log_id": log_id, "ts": T0 + timedelta(minutes=minutes), "app": "helpdesk", "status": "ok",
-           "question": f"question of {log_id}?", "output_text": "Fine answer.", "latency_ms": 500.0,
-           "kept_because": "test", "source_format": "test", "source": "test", "position": 0, "batch_id": "b",
-           "context": json.dumps(["Doc one.", "Doc two."])} | fields
+    row = {
+        "log_id": log_id,
+        "ts": T0 + timedelta(minutes=minutes),
+        "app": "helpdesk",
+        "status": "ok",
+        "question": f"question of {log_id}?",
+        "output_text": "Fine answer.",
+        "latency_ms": 500.0,
+        "kept_because": "test",
+        "source_format": "test",
+        "source": "test",
+        "position": 0,
+        "batch_id": "b",
+        "context": json.dumps(["Doc one.", "Doc two."]),
+    } | fields
     cols = ", ".join(row)
     db.execute(f"INSERT INTO logs ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
 
 
-def kinds_of(db: Store, settings: Settings, window: Window = Window(), **kw: Any) -> dict[str, list[str]]:
-    scan = scan_failures(db, settings.cases, 10_000, window, None, **kw)
+def kinds_of(db: Store, settings: Settings, window: Window, **kw: Any) -> dict[str, list[str]]:
+    scan = scan_failures(db, settings.cases, 10_000, window, **kw)
     return {f.log_id: f.kinds for f in scan.failures}
 
 
@@ -53,12 +64,18 @@ def test_every_kind_is_detected_with_evidence(db: Store, tmp_path: Path) -> None
     add_log(db, "badjson", app="json-app", output_text='{"answer": 3}')
     add_log(db, "notjson", app="json-app", output_text="plain text")
     add_log(db, "goodjson", app="json-app", output_text='{"answer": "yes"}')
-    scan = scan_failures(db, settings.cases, 10_000, Window(), None)
+    scan = scan_failures(db, settings.cases, 10_000, Window())
     found = {f.log_id: f for f in scan.failures}
     assert {k: v.kinds for k, v in found.items()} == {
-        "err": ["provider_error"], "tmo": ["timeout", "slow"], "guard": ["guardrail"], "refuse": ["refusal"],
-        "thumbs": ["negative_feedback"], "slow": ["slow"], "cut": ["truncated"],
-        "badjson": ["invalid_output_schema"], "notjson": ["invalid_output_schema"],
+        "err": ["provider_error"],
+        "tmo": ["timeout", "slow"],
+        "guard": ["guardrail"],
+        "refuse": ["refusal"],
+        "thumbs": ["negative_feedback"],
+        "slow": ["slow"],
+        "cut": ["truncated"],
+        "badjson": ["invalid_output_schema"],
+        "notjson": ["invalid_output_schema"],
     }
     assert found["err"].evidence["provider_error"] == {"error": "InternalServerError: 500"}
     assert found["guard"].evidence["guardrail"] == {"flags": ["prompt_injection"]}
@@ -77,11 +94,15 @@ def test_low_online_scores_from_the_scores_table_and_from_the_caller(db: Store, 
                   VALUES ('online-1', 'a', 'production', 'faithfulness', 0.2, 'ok', now()),
                          ('online-1', 'c', 'production', 'faithfulness', 0.9, 'ok', now()),
                          ('offline', 'c', 'cand-x', 'faithfulness', 0.1, 'ok', now())""")
-    scan = scan_failures(db, settings.cases, 10_000, Window(), None, [("b", "relevancy", 0.1), ("c", "x", 0.7)])
+    scan = scan_failures(
+        db, settings.cases, 10_000, Window(), low_scores=[("b", "relevancy", 0.1), ("c", "x", 0.7)]
+    )
     found = {f.log_id: f for f in scan.failures}
     assert {k: f.kinds for k, f in found.items()} == {"a": ["low_online_score"], "b": ["low_online_score"]}
     assert found["a"].evidence["low_online_score"] == {
-        "scores": [{"metric": "faithfulness", "value": 0.2}], "threshold": 0.5}
+        "scores": [{"metric": "faithfulness", "value": 0.2}],
+        "threshold": 0.5,
+    }
 
 
 def test_window_bounds_are_start_inclusive_end_exclusive(db: Store, settings: Settings) -> None:
@@ -93,7 +114,7 @@ def test_window_bounds_are_start_inclusive_end_exclusive(db: Store, settings: Se
 
 def test_failing_logs_without_a_question_are_counted_not_dropped(db: Store, settings: Settings) -> None:
     add_log(db, "blank", question=None, input_text=None, feedback=-1)
-    scan = scan_failures(db, settings.cases, 10_000, Window(), None)
+    scan = scan_failures(db, settings.cases, 10_000, Window())
     assert scan.without_question == 1 and scan.failures == []
 
 
@@ -101,13 +122,15 @@ def test_a_bad_refusal_pattern_is_a_config_error(db: Store, tmp_path: Path) -> N
     add_log(db, "x")
     settings = make_settings(tmp_path, refusal_patterns=["(unclosed"])
     with pytest.raises(ConfigError, match="refusal_patterns"):
-        scan_failures(db, settings.cases, 10_000, Window(), None)
+        scan_failures(db, settings.cases, 10_000, Window())
 
 
 def test_low_score_hook_reaches_a_dataset_version(db: Store, settings: Settings) -> None:
     add_log(db, "q1", question="Why is my webhook not retried?")
     result = mine_failures(db, settings, low_scores=[("q1", "faithfulness", 0.1)])
     assert result.version is not None and result.kinds == {"low_online_score": 1}
-    [case] = [c for c in result.new_cases]
-    row = db.rows("SELECT failure_kind, origin_log_ids FROM eval_cases WHERE case_id = ? AND version = 2", [case])
+    [case] = result.new_cases
+    row = db.rows(
+        "SELECT failure_kind, origin_log_ids FROM eval_cases WHERE case_id = ? AND version = 2", [case]
+    )
     assert row == [{"failure_kind": "low_online_score", "origin_log_ids": ["q1"]}]

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from paritylab.cases import Window, diff_versions, latest_version, load_version_cases, mine_failures, seed_golden
+from paritylab.cases import (
+    Window,
+    diff_versions,
+    latest_version,
+    load_version_cases,
+    mine_failures,
+    seed_golden,
+)
 from paritylab.cases.versions import write_version
 from paritylab.config import Settings
 from paritylab.errors import DatasetError
@@ -17,8 +24,9 @@ NOV18 = datetime(2026, 11, 18, tzinfo=UTC)
 
 
 def _hash_on_disk(path: str) -> str:
-    import datasets
     from datasets.fingerprint import Hasher
+
+    import datasets
 
     return str(Hasher.hash(datasets.load_from_disk(path).data.table))
 
@@ -34,7 +42,8 @@ def test_mined_cases_trace_to_failing_origin_logs_and_rerun_adds_nothing(
     for case in mined:
         assert case["group_size"] == len(case["origin_log_ids"]) > 0
         found = sample_store.rows(
-            "SELECT count(*) AS n FROM logs WHERE log_id IN (SELECT unnest(?::VARCHAR[]))", [case["origin_log_ids"]]
+            "SELECT count(*) AS n FROM logs WHERE log_id IN (SELECT unnest(?::VARCHAR[]))",
+            [case["origin_log_ids"]],
         )
         assert found[0]["n"] == case["group_size"]  # every origin is a stored log
     all_origins = [log for c in mined for log in c["origin_log_ids"]]
@@ -44,13 +53,17 @@ def test_mined_cases_trace_to_failing_origin_logs_and_rerun_adds_nothing(
     assert latest_version(sample_store, settings.cases.dataset) == 2
 
 
-def test_the_refund_question_asked_many_ways_is_few_cases_with_counts(sample_store: Store, settings: Settings) -> None:
+def test_the_refund_question_asked_many_ways_is_few_cases_with_counts(
+    sample_store: Store, settings: Settings
+) -> None:
     result = mine_failures(sample_store, settings)
     assert result.group_sizes[0] > 5 and len(result.group_sizes) < result.failures / 2
     assert sum(result.group_sizes) == result.failures
 
 
-def test_reloaded_version_has_the_content_hash_it_was_written_with(sample_store: Store, settings: Settings) -> None:
+def test_reloaded_version_has_the_content_hash_it_was_written_with(
+    sample_store: Store, settings: Settings
+) -> None:
     mine_failures(sample_store, settings)
     for row in sample_store.rows("SELECT version, fingerprint, path, parquet_path FROM dataset_versions"):
         assert _hash_on_disk(row["path"]) == row["fingerprint"]
@@ -63,12 +76,19 @@ def test_version_chain_windows_and_diff(sample_store: Store, settings: Settings)
     early = mine_failures(sample_store, settings, Window(end=NOV18))
     late = mine_failures(sample_store, settings, Window(start=NOV18))
     assert early.version and late.version and late.version.parent_version == early.version.version == 2
-    chain = sample_store.rows("SELECT version, parent_version, n_cases FROM dataset_versions ORDER BY version")
+    chain = sample_store.rows(
+        "SELECT version, parent_version, n_cases FROM dataset_versions ORDER BY version"
+    )
     assert [(r["version"], r["parent_version"]) for r in chain] == [(1, None), (2, 1), (3, 2)]
     diff = diff_versions(sample_store, name, 2, 3)
     assert (len(diff.added), len(diff.changed), len(diff.removed)) == (
-        late.version.n_added, late.version.n_changed, 0)
-    assert len(diff.added) == len(late.new_cases) and chain[2]["n_cases"] == chain[1]["n_cases"] + len(diff.added)
+        late.version.n_added,
+        late.version.n_changed,
+        0,
+    )
+    assert len(diff.added) == len(late.new_cases) and chain[2]["n_cases"] == chain[1]["n_cases"] + len(
+        diff.added
+    )
     assert all("origin_log_ids" in fields for _, _, fields in diff.changed)
     assert mine_failures(sample_store, settings).version is None  # both windows mined: the whole is too
 
@@ -89,8 +109,10 @@ def test_missing_version_and_duplicate_ids_are_clear_errors(sample_store: Store,
 
     [case, *_] = load_cases(sample_store, settings.cases.dataset, 1)
     with pytest.raises(DatasetError, match="appear twice"):
-        write_version(sample_store, settings.cases.datasets_dir, "x", [case, case], None, {})
-    assert latest_version(sample_store, "x") is None and not (settings.cases.datasets_dir / "x" / "v1").exists()
+        write_version(sample_store, settings.cases.datasets_dir, "x", [case, case], parent=None, origin={})
+    assert (
+        latest_version(sample_store, "x") is None and not (settings.cases.datasets_dir / "x" / "v1").exists()
+    )
 
 
 def test_a_failed_database_write_leaves_no_folder_and_the_number_is_reused(
@@ -106,8 +128,18 @@ def test_a_failed_database_write_leaves_no_folder_and_the_number_is_reused(
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        write_version(sample_store, settings.cases.datasets_dir, settings.cases.dataset, changed, 1, {}, also=fail)
+        write_version(
+            sample_store,
+            settings.cases.datasets_dir,
+            settings.cases.dataset,
+            changed,
+            parent=1,
+            origin={},
+            also=fail,
+        )
     assert latest_version(sample_store, settings.cases.dataset) == 1
     assert not (settings.cases.datasets_dir / settings.cases.dataset / "v2").exists()
-    info = write_version(sample_store, settings.cases.datasets_dir, settings.cases.dataset, changed, 1, {})
+    info = write_version(
+        sample_store, settings.cases.datasets_dir, settings.cases.dataset, changed, parent=1, origin={}
+    )
     assert info is not None and info.version == 2 and (info.n_changed, info.n_added) == (1, 0)

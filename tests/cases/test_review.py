@@ -49,19 +49,30 @@ def test_filled_review_is_imported_as_labels_and_a_new_version(
     sample_store: Store, settings: Settings, exported: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     rows = exported[:3]
-    rows[0] |= {"reference": "Refunds take 5 to 10 business days. Mail me at jane@example.com", "label": "fail",
-                "score": "0.2", "annotator": "ann"}
+    rows[0] |= {
+        "reference": "Refunds take 5 to 10 business days. Mail me at jane@example.com",
+        "label": "fail",
+        "score": "0.2",
+        "annotator": "ann",
+    }
     rows[1] |= {"label": "pass", "score": "1"}
     path = _write(tmp_path / "filled.csv", rows)
     result = import_review(sample_store, settings, path)
     assert (result.rows, result.labels, result.references, result.unreviewed) == (3, 2, 1, 1)
     assert result.version is not None and result.version.n_changed == 1
-    cases = {c["case_id"]: c for c in load_version_cases(sample_store, settings.cases.dataset, result.version.version)}
+    cases = {
+        c["case_id"]: c
+        for c in load_version_cases(sample_store, settings.cases.dataset, result.version.version)
+    }
     assert cases[rows[0]["case_id"]]["reference"] == "Refunds take 5 to 10 business days. Mail me at [EMAIL]"
-    labels = sample_store.rows("SELECT case_id, candidate_id, metric, label, score FROM human_labels ORDER BY score")
+    labels = sample_store.rows(
+        "SELECT case_id, candidate_id, metric, label, score FROM human_labels ORDER BY score"
+    )
     assert {(r["metric"], r["label"], r["score"]) for r in labels} == {
-        ("human_verdict", "fail", 0.2), ("human_verdict", "pass", 1.0),
-        ("reference", "Refunds take 5 to 10 business days. Mail me at [EMAIL]", None)}
+        ("human_verdict", "fail", 0.2),
+        ("human_verdict", "pass", 1.0),
+        ("reference", "Refunds take 5 to 10 business days. Mail me at [EMAIL]", None),
+    }
     before = _state(sample_store)
     again = import_review(sample_store, settings, path)  # the same file again: nothing new
     assert again.version is None and _state(sample_store) == before
@@ -71,13 +82,21 @@ def test_filled_review_is_imported_as_labels_and_a_new_version(
     ("mutate", "message"),
     [
         (lambda rows: rows[0].update(case_id="c-does-not-exist"), "unknown case_id 'c-does-not-exist'"),
-        (lambda rows: rows[1].update(case_id=rows[0]["case_id"]), r"row 2 \(line \d+\): duplicate case_id .* \(first in row 1"),
+        (
+            lambda rows: rows[1].update(case_id=rows[0]["case_id"]),
+            r"row 2 \(line \d+\): duplicate case_id .* \(first in row 1",
+        ),
         (lambda rows: rows[0].update(score="1.5"), "score '1.5' is not a number between 0 and 1"),
         (lambda rows: rows[0].update(score="good"), "score 'good' is not a number"),
     ],
 )
 def test_bad_rows_are_reported_and_nothing_is_applied(
-    sample_store: Store, settings: Settings, exported: list[dict[str, Any]], tmp_path: Path, mutate: Any, message: str
+    sample_store: Store,
+    settings: Settings,
+    exported: list[dict[str, Any]],
+    tmp_path: Path,
+    mutate: Any,
+    message: str,
 ) -> None:
     rows = [r | {"label": "pass", "reference": "A reference."} for r in exported[:3]]
     mutate(rows)
