@@ -179,6 +179,12 @@ class _line_progress:
         self._bar.__exit__(None, None, None)
 
 
+from paritylab.cli_cases import cases_app, dataset_app  # noqa: E402
+
+app.add_typer(cases_app, name="cases")
+app.add_typer(dataset_app, name="dataset")
+
+
 def main() -> None:
     """Entry point: telemetry off before any heavy import; our errors print as one clear message."""
     apply_quiet_defaults()

@@ -106,6 +106,32 @@ class IngestConfig(_Strict):
     )
 
 
+DEFAULT_REFUSAL_PATTERNS: tuple[str, ...] = (
+    r"(?i)\bI.?m sorry,? (?:but )?I can(?:not|.t) (?:help|assist)",
+    r"(?i)\bsorry,? I can(?:not|.t) (?:help|assist)",
+    r"(?i)\bI(?:.m| am) (?:not able|unable) to (?:help|assist)",
+    r"(?i)\bI can only help with questions about",
+    r"(?i)\bI (?:can(?:not|.t)|won.t) (?:help|assist) with (?:that|this)",
+)
+
+
+class CasesConfig(_Strict):
+    """How failures are mined into eval cases and where dataset versions are written."""
+
+    datasets_dir: Path = Field(Path("datasets"), description="dataset versions go to <dir>/<name>/v<N>/")
+    dataset: str = Field("support-evals", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    golden_file: Path = Field(Path("datasets/golden/cases.jsonl"), description="curated seed of v1")
+    dedupe_method: Literal["minhash", "tfidf", "embedding"] = "minhash"
+    dedupe_threshold: float | None = Field(
+        None, gt=0, le=1, description="Jaccard (minhash) or cosine; unset: 0.6 / 0.8 / 0.85 by method"
+    )
+    embedding_model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers model (offline)")
+    latency_slo_ms: float | None = Field(None, gt=0, description="unset: reuse [ingest].latency_slo_ms")
+    refusal_patterns: tuple[str, ...] = Field(DEFAULT_REFUSAL_PATTERNS, description="RE2 regexes")
+    output_schemas: dict[str, dict[str, Any]] = Field({}, description="app -> JSON schema of its output")
+    low_score_threshold: float = Field(0.5, ge=0, le=1, description="online scores below it are failures")
+
+
 class Settings(_Strict):
     store: Path = DEFAULT_STORE
     store_lock_timeout_s: float = Field(30.0, ge=0)
@@ -114,6 +140,7 @@ class Settings(_Strict):
     prompts: dict[str, PromptConfig] = {}
     candidates: dict[str, CandidateConfig] = {}
     ingest: IngestConfig = Field(default_factory=lambda: IngestConfig.model_validate({}))
+    cases: CasesConfig = Field(default_factory=lambda: CasesConfig.model_validate({}))
     source: str = Field("<defaults>", exclude=True, description="where this config was read from")
 
     @model_validator(mode="after")
@@ -295,12 +322,13 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         "candidates": set(CandidateConfig.model_fields),
         "params": set(GenerationParams.model_fields),
         "ingest": set(IngestConfig.model_fields),
+        "cases": set(CasesConfig.model_fields),
     }
     # loc is (key,) at the top, (table, entry, key) inside an entry, (candidates, entry, params, key).
     if len(loc) == 4 and loc[2] == "params":
         section = "params"
-    elif len(loc) == 2 and loc[0] == "ingest":
-        section = "ingest"
+    elif len(loc) == 2 and loc[0] in ("ingest", "cases"):
+        section = str(loc[0])
     else:
         section = str(loc[0]) if len(loc) > 1 else "Settings"
     close = difflib.get_close_matches(str(loc[-1]), known.get(section, set()), n=1)

@@ -99,3 +99,14 @@ class DatasetError(ParitylabError):
 
 class JudgeError(ParitylabError):
     """A judge could not produce a valid verdict."""
+
+
+class ReviewImportError(DatasetError):
+    """A filled-in review file cannot be imported; `problems` lists every reason (nothing was applied)."""
+
+    def __init__(self, message: str, problems: list[str], hint: str | None = None) -> None:
+        shown = "\n  ".join(problems[:30]) + (
+            f"\n  ... and {len(problems) - 30} more" if len(problems) > 30 else ""
+        )
+        super().__init__(f"{message}:\n  {shown}", hint=hint)
+        self.problems = problems
