@@ -92,8 +92,11 @@ def test_ledger_records_every_attempt_the_server_saw(outcome: tuple) -> None:
             "FROM calls GROUP BY 1"
         )
     }
-    # every answer the server sent is in the ledger, exactly
-    assert by_status["ok:0"] == N == stats["outcome:ok"]
+    # every answer the client received is in the ledger, exactly once per request; under load an answer
+    # the server sent can land after the client's 0.5 s timeout: the ledger then (rightly) says timeout
+    late_answers = stats["outcome:ok"] - N
+    assert by_status["ok:0"] == N and late_answers >= 0
+    assert late_answers <= by_status.get("timeout:0", 0) - stats["outcome:timeout"]
     assert by_status["rate_limited:429"] == stats["outcome:rate_limit"]
     assert by_status["transient:500"] == stats["outcome:server_error"]
     # an attempt can fail on the client before the server counts it (connect timeout under load):
