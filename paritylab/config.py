@@ -102,6 +102,16 @@ class IngestConfig(_Strict):
     redact_extra: dict[str, str] = Field({}, description="extra PII patterns: KIND = RE2 regex")
 
 
+class ReportConfig(_Strict):
+    """Where HTML reports go and how much each shows."""
+
+    dir: Path = Field(Path("reports"), description="folder of the reports and their index.html")
+    trend_nights: int = Field(14, ge=1, le=365, description="past runs of the same kind in the trends")
+    regressions: int = Field(20, ge=0, le=500, description="worst regressions shown per candidate")
+    new_cases: int = Field(25, ge=0, le=1000, description="new eval cases of the night listed")
+    max_text_chars: int = Field(1200, ge=80, description="longer texts are cut in the report")
+
+
 class Settings(_Strict):
     store: Path = DEFAULT_STORE
     store_lock_timeout_s: float = Field(30.0, ge=0)
@@ -110,6 +120,7 @@ class Settings(_Strict):
     prompts: dict[str, PromptConfig] = {}
     candidates: dict[str, CandidateConfig] = {}
     ingest: IngestConfig = Field(default_factory=lambda: IngestConfig.model_validate({}))
+    report: ReportConfig = Field(default_factory=lambda: ReportConfig.model_validate({}))
     source: str = Field("<defaults>", exclude=True, description="where this config was read from")
 
     @model_validator(mode="after")
@@ -291,12 +302,13 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         "candidates": set(CandidateConfig.model_fields),
         "params": set(GenerationParams.model_fields),
         "ingest": set(IngestConfig.model_fields),
+        "report": set(ReportConfig.model_fields),
     }
     # loc is (key,) at the top, (table, entry, key) inside an entry, (candidates, entry, params, key).
     if len(loc) == 4 and loc[2] == "params":
         section = "params"
-    elif len(loc) == 2 and loc[0] == "ingest":
-        section = "ingest"
+    elif len(loc) == 2 and loc[0] in ("ingest", "report"):
+        section = str(loc[0])
     else:
         section = str(loc[0]) if len(loc) > 1 else "Settings"
     close = difflib.get_close_matches(str(loc[-1]), known.get(section, set()), n=1)

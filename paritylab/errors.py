@@ -99,3 +99,7 @@ class DatasetError(ParitylabError):
 
 class JudgeError(ParitylabError):
     """A judge could not produce a valid verdict."""
+
+
+class ReportError(ParitylabError):
+    """A report cannot be made: unknown run, nothing to report, unwritable folder."""
