@@ -25,7 +25,7 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
     return [round(first + i * step, 12) for i in range(int((hi - first) / step) + 2) if first + i * step <= hi + 1e-12]
 
 
-def forest(rows: Sequence[dict[str, Any]], width: int = 680, label_w: int = 150, row_h: int = 30) -> dict[str, Any]:
+def forest(rows: Sequence[dict[str, Any]], width: int = 800, label_w: int = 170, row_h: int = 30) -> dict[str, Any]:
     """One row per metric: the delta with its CI, a zero line and each metric's margin at -margin."""
     values = [0.0] + [-r["margin"] for r in rows]
     values += [v for r in rows for v in (r["ci_low"], r["ci_high"], r["delta"]) if v is not None]
@@ -66,10 +66,10 @@ def bars(items: Sequence[tuple[str, float | None, str]], fmt: Callable[[float | 
 
 def lines(
     nights: Sequence[str], series: dict[str, list[float | None]], colours: dict[str, str],
-    fmt: Callable[[float | None], str], width: int = 330, height: int = 150,
+    fmt: Callable[[float | None], str], width: int = 340, height: int = 160,
 ) -> dict[str, Any]:  # fmt: skip
     """A small line chart: one polyline per series over the nights; gaps where a night has no value."""
-    left, right, top, bottom = 52, width - 10, 10, height - 22
+    left, right, top, bottom = 78, width - 24, 10, height - 22
     present = [v for vals in series.values() for v in vals if v is not None]
     lo, hi = (min(present), max(present)) if present else (0.0, 1.0)
     pad = (hi - lo) * 0.1 or abs(hi) * 0.1 or 0.5

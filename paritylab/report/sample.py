@@ -42,6 +42,7 @@ class SampleCandidate:
     latency_ms: float
     error_rate: float
     swap_flip: float = 0.08  # share of pairwise judgements whose two orders disagree
+    sinks_payloads: bool = False  # scores near 0 on the payload cases: they lead its regressions
 
 
 CANDIDATES = (
@@ -50,7 +51,7 @@ CANDIDATES = (
     SampleCandidate("c0ffee000002", "prompt-v13", "sim-equivalent", False, (-0.012, -0.042, 0.004, 0.01),
                     (0.003, 0.012, 0.0, 0.0), 0.00031, 760.0, 0.006),
     SampleCandidate("c0ffee000003", "cheaper-model", "sim-weak", False, (-0.13, -0.035, -0.02, -0.06),
-                    (0.0, 0.0, 0.0, 0.0), 0.00011, 540.0, 0.021, swap_flip=0.15),
+                    (0.0, 0.0, 0.0, 0.0), 0.00011, 540.0, 0.021, swap_flip=0.15, sinks_payloads=True),
 )  # fmt: skip
 
 
@@ -92,13 +93,13 @@ def _temp_tables(store: Store, plan: SamplePlan) -> None:
     store.execute(
         "CREATE OR REPLACE TEMP TABLE _cand (candidate_id VARCHAR, name VARCHAR, model_name VARCHAR,"
         " is_baseline BOOLEAN, shift DOUBLE[], slope DOUBLE[], cost_usd DOUBLE, latency_ms DOUBLE,"
-        " error_rate DOUBLE, swap_flip DOUBLE, ordinal INTEGER)"
+        " error_rate DOUBLE, swap_flip DOUBLE, sinks_payloads BOOLEAN, ordinal INTEGER)"
     )
     for i, c in enumerate(plan.candidates):
         store.execute(
-            "INSERT INTO _cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO _cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [c.candidate_id, c.name, c.model_name, c.is_baseline, list(c.shift), list(c.slope),
-             c.cost_usd, c.latency_ms, c.error_rate, c.swap_flip, i],
+             c.cost_usd, c.latency_ms, c.error_rate, c.swap_flip, c.sinks_payloads, i],
         )  # fmt: skip
     store.execute(
         "CREATE OR REPLACE TEMP TABLE _metric (metric VARCHAR, ordinal INTEGER, margin DOUBLE,"

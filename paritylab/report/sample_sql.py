@@ -17,7 +17,7 @@ CREATE OR REPLACE TEMP MACRO _case_id(i) AS 'case-' || lpad(i::VARCHAR, 5, '0');
 EVAL_CASES = """
 INSERT INTO eval_cases
 SELECT n.dataset, n.version, _case_id(i),
-       CASE WHEN i % 97 = 13 THEN _pick_payload(i // 97) ELSE _pick_question(i) || ' (ticket ' || i || ')' END,
+       CASE WHEN i % 31 = 13 THEN _pick_payload(i // 31) ELSE _pick_question(i) || ' (ticket ' || i || ')' END,
        NULL, _pick_context(i), CASE WHEN i % 4 = 0 THEN _pick_answer(i) END,
        [_pick_tag(i)],
        CASE WHEN i >= n.n_cases - ? THEN _pick_kind(i) END,
@@ -30,7 +30,7 @@ OUTPUTS = """
 INSERT INTO outputs
 SELECT n.run_id, _case_id(i), c.candidate_id, c.name, c.model_name, md5(n.run_id || i || c.candidate_id),
        CASE WHEN _u(n.run_id || i || c.candidate_id || 'err') < c.error_rate THEN NULL
-            WHEN i % 97 = 13 THEN _pick_payload(i // 97 + 1)
+            WHEN i % 31 = 13 THEN _pick_payload(i // 31 + 1)
             ELSE _pick_answer(i + c.ordinal) END,
        CASE WHEN _u(n.run_id || i || c.candidate_id || 'err') < c.error_rate THEN 'error' ELSE 'ok' END,
        CASE WHEN _u(n.run_id || i || c.candidate_id || 'err') < c.error_rate THEN 'timeout' END,
@@ -46,15 +46,18 @@ WHERE n.run_id = ?
 """
 
 # value = case difficulty + candidate shift (grows with the night's age) + noise, kept in [0, 1].
+# Payload cases (i % 31 = 13) score very low for the candidate that `sinks_payloads`, so they are among its
+# worst regressions and the page shows their question, answers and rationale.
 SCORES = """
 INSERT INTO scores
 SELECT o.run_id, o.case_id, o.candidate_id, m.metric,
-       CASE WHEN st = 'ok' THEN greatest(0.0, least(1.0, round(
+       CASE WHEN st = 'ok' AND payload_case AND c.sinks_payloads AND m.metric = 'faithfulness' THEN 0.02
+            WHEN st = 'ok' THEN greatest(0.0, least(1.0, round(
             0.5 + 0.35 * _u(o.case_id || m.metric) + _noise(o.run_id || o.case_id || o.candidate_id || m.metric)
             + (c.shift[m.ordinal] + c.slope[m.ordinal] * n.age), 3))) END,
        NULL,
        CASE WHEN st = 'ok' AND m.judge IS NOT NULL THEN
-            CASE WHEN hash(o.case_id) % 97 = 13 THEN _pick_payload(hash(o.case_id) // 97 + 2)
+            CASE WHEN payload_case THEN _pick_payload(i // 31 + 2)
                  ELSE _pick_rationale(hash(o.case_id || m.metric || o.candidate_id)) END END,
        st,
        CASE st WHEN 'judge_error' THEN 'JudgeError: the judge reply was not valid JSON after 2 attempts'
@@ -65,7 +68,8 @@ FROM (SELECT *, CASE WHEN status <> 'ok' THEN 'skipped'
                      ELSE 'ok' END AS raw_st FROM outputs) o
 JOIN _night n USING (run_id) JOIN _cand c USING (candidate_id),
      _metric m,
-     LATERAL (SELECT CASE WHEN o.raw_st = 'judge_error' AND m.judge IS NULL THEN 'ok' ELSE o.raw_st END AS st)
+     LATERAL (SELECT CASE WHEN o.raw_st = 'judge_error' AND m.judge IS NULL THEN 'ok' ELSE o.raw_st END AS st,
+                     o.case_id[6:]::INTEGER AS i, i % 31 = 13 AS payload_case)
 WHERE o.run_id = ?
 """
 
