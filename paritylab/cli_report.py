@@ -13,9 +13,15 @@ from paritylab.errors import ReportError
 def report(
     run_id: Annotated[str | None, typer.Argument(help="the run to report (see `paritylab runs`)")] = None,
     latest: Annotated[bool, typer.Option("--latest", help="report the newest run with results")] = False,
-    out_dir: Annotated[Path | None, typer.Option("--dir", help="reports folder (default: [report] dir)")] = None,
-    store: Annotated[Path | None, typer.Option("--store", envvar="PARITYLAB_STORE", help="DuckDB file")] = None,
-    config: Annotated[Path | None, typer.Option("--config", envvar="PARITYLAB_CONFIG", help="config file")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--dir", help="reports folder (default: [report] dir)")
+    ] = None,
+    store: Annotated[
+        Path | None, typer.Option("--store", envvar="PARITYLAB_STORE", help="DuckDB file")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar="PARITYLAB_CONFIG", help="config file")
+    ] = None,
 ) -> None:
     """Render a run's parity report: one self-contained HTML file, its JSON, and the folder's index.html."""
     from paritylab.config import load_settings

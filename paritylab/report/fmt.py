@@ -11,33 +11,39 @@ from datetime import UTC, datetime
 MISSING = "—"
 
 
-def _missing(x: float | None) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
+def _num(x: float | None) -> float | None:
+    """The number, or None when it is missing or NaN."""
+    return None if x is None or math.isnan(x) else x
 
 
 def score(x: float | None) -> str:
     """A mean score in [0, 1]: three decimals."""
-    return MISSING if _missing(x) else f"{x:.3f}"
+    v = _num(x)
+    return MISSING if v is None else f"{v:.3f}"
 
 
 def delta(x: float | None) -> str:
     """A difference of scores, always signed."""
-    return MISSING if _missing(x) else f"{x:+.3f}"
+    v = _num(x)
+    return MISSING if v is None else f"{v:+.3f}"
 
 
 def pct(x: float | None) -> str:
     """A rate in [0, 1] as a percentage with one decimal."""
-    return MISSING if _missing(x) else f"{100 * x:.1f}%"
+    v = _num(x)
+    return MISSING if v is None else f"{100 * v:.1f}%"
 
 
 def signed_pct(x: float | None) -> str:
     """A relative change as a signed percentage."""
-    return MISSING if _missing(x) else f"{100 * x:+.0f}%"
+    v = _num(x)
+    return MISSING if v is None else f"{100 * v:+.0f}%"
 
 
 def usd(x: float | None) -> str:
     """Dollars with three significant digits below $1 (per-answer costs are fractions of a cent)."""
-    if x is None or _missing(x):
+    x = _num(x)
+    if x is None:
         return MISSING
     if abs(x) >= 100:
         return f"${x:,.0f}"
@@ -48,7 +54,8 @@ def usd(x: float | None) -> str:
 
 
 def ms(x: float | None) -> str:
-    return MISSING if _missing(x) else f"{x:,.0f} ms"
+    v = _num(x)
+    return MISSING if v is None else f"{v:,.0f} ms"
 
 
 def count(x: int | None) -> str:

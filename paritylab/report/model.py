@@ -37,8 +37,10 @@ def collect(store: Store, run_id: str, cfg: ReportConfig) -> dict[str, Any]:
         "new_cases": panels.new_cases(store, dataset, version, cfg.new_cases, cfg.max_text_chars),
         "regressions": _regressions(store, run_id, verdicts, parity, cfg),
         "judge": {
-            "candidates": [{k: c[k] for k in ("candidate_id", "candidate", "judge_failure_rate", "swap_consistency")}
-                           for c in candidates],  # fmt: skip
+            "candidates": [
+                {k: c[k] for k in ("candidate_id", "candidate", "judge_failure_rate", "swap_consistency")}
+                for c in candidates
+            ],
             "metrics": panels.judge_health(store, run_id),
             "human_agreement": panels.human_agreement(store, run_id),
         },
@@ -62,11 +64,14 @@ def _dataset_of(run: Row, verdicts: list[Row]) -> tuple[str | None, int | None]:
 
 
 def _with_baseline_ratios(candidates: list[Row]) -> list[Row]:
-    """Each candidate's cost per success and p95 latency relative to the baseline's (e.g. -0.25 = 25% less)."""
+    """Each candidate's cost per success and p95 latency relative to the baseline's
+    (e.g. -0.25 = 25% less)."""
     base = next((c for c in candidates if c["is_baseline"]), None)
     for c in candidates:
-        c["cost_vs_baseline"] = _ratio(c["cost_per_success_usd"], base and base["cost_per_success_usd"])
-        c["p95_vs_baseline"] = _ratio(c["latency_p95_ms"], base and base["latency_p95_ms"])
+        c["cost_vs_baseline"] = _ratio(
+            c["cost_per_success_usd"], base["cost_per_success_usd"] if base else None
+        )
+        c["p95_vs_baseline"] = _ratio(c["latency_p95_ms"], base["latency_p95_ms"] if base else None)
     return candidates
 
 
@@ -76,13 +81,24 @@ def _ratio(value: float | None, reference: float | None) -> float | None:
     return value / reference - 1
 
 
-def _regressions(store: Store, run_id: str, verdicts: list[Row], parity: list[Row], cfg: ReportConfig) -> list[Row]:
+def _regressions(
+    store: Store, run_id: str, verdicts: list[Row], parity: list[Row], cfg: ReportConfig
+) -> list[Row]:
     """Per challenger, its worst cases on the gated metrics (all metrics when none is gated)."""
     out = []
     for v in verdicts:
         mine = [p for p in parity if p["candidate_id"] == v["candidate_id"] and p["tag"] == ""]
         metrics = [p["metric"] for p in mine if p["gated"]] or [p["metric"] for p in mine]
-        rows = panels.regressions(store, run_id, v, metrics, cfg.regressions, cfg.max_text_chars)
-        out.append({"candidate_id": v["candidate_id"], "candidate": v["candidate"], "baseline": v["baseline"],
-                    "metrics": metrics, "cases": rows})  # fmt: skip
+        rows = panels.regressions(
+            store, run_id, v, metrics, limit=cfg.regressions, max_chars=cfg.max_text_chars
+        )
+        out.append(
+            {
+                "candidate_id": v["candidate_id"],
+                "candidate": v["candidate"],
+                "baseline": v["baseline"],
+                "metrics": metrics,
+                "cases": rows,
+            }
+        )
     return out

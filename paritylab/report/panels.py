@@ -30,8 +30,10 @@ def run_batches(store: Store, run: Row) -> list[Row]:
 
 def data_quality(store: Store, batches: list[Row], samples: int) -> Row:
     """Rows seen / stored / quarantined / sampled out, PII redactions and quarantine reasons."""
-    totals = {k: sum(b[k] for b in batches) for k in ("seen", "stored", "already_stored", "quarantined",
-                                                       "sampled_out", "skipped")}  # fmt: skip
+    totals = {
+        k: sum(b[k] for b in batches)
+        for k in ("seen", "stored", "already_stored", "quarantined", "sampled_out", "skipped")
+    }
     redactions: dict[str, int] = {}
     for batch in batches:
         for kind, count in batch["redactions"].items():
@@ -77,7 +79,8 @@ def new_cases(store: Store, dataset: str | None, version: int | None, limit: int
     )
     args = {"d": dataset, "v": version}
     by_kind = store.rows(
-        f"SELECT coalesce(failure_kind, 'curated') AS kind, count(*) AS n {new} GROUP BY 1 ORDER BY n DESC, kind",
+        f"SELECT coalesce(failure_kind, 'curated') AS kind, count(*) AS n {new} "
+        "GROUP BY 1 ORDER BY n DESC, kind",
         args,
     )
     cases = store.rows(
@@ -85,12 +88,18 @@ def new_cases(store: Store, dataset: str | None, version: int | None, limit: int
         "ORDER BY failure_kind NULLS LAST, group_size DESC, case_id LIMIT $limit",
         {**args, "limit": limit},
     )
-    return {"dataset": dataset, "version": version, "total": sum(r["n"] for r in by_kind),
-            "by_kind": by_kind, "cases": cases}  # fmt: skip
+    return {
+        "dataset": dataset,
+        "version": version,
+        "total": sum(r["n"] for r in by_kind),
+        "by_kind": by_kind,
+        "cases": cases,
+    }
 
 
 REGRESSIONS = """
-WITH b AS (SELECT case_id, metric, value FROM scores WHERE run_id = $run AND candidate_id = $base AND status = 'ok'),
+WITH b AS (SELECT case_id, metric, value FROM scores
+           WHERE run_id = $run AND candidate_id = $base AND status = 'ok'),
 c AS (SELECT case_id, metric, value, rationale, judge FROM scores
       WHERE run_id = $run AND candidate_id = $cand AND status = 'ok' AND list_contains($metrics, metric)),
 worst AS (
@@ -114,16 +123,26 @@ ORDER BY w.drop DESC, w.case_id
 """
 
 
-def regressions(store: Store, run_id: str, pair: Row, metrics: list[str], limit: int, max_chars: int) -> list[Row]:
+def regressions(
+    store: Store, run_id: str, pair: Row, metrics: list[str], *, limit: int, max_chars: int
+) -> list[Row]:
     """Cases where the candidate scored below the baseline, worst first (one row per case: its worst
     metric), with the question, both answers and the judge's rationale for the candidate."""
     if limit == 0 or not metrics:
         return []
     return store.rows(
         REGRESSIONS,
-        {"run": run_id, "base": pair["baseline_id"], "cand": pair["candidate_id"], "metrics": metrics,
-         "limit": limit, "chars": max_chars, "dataset": pair.get("dataset"), "version": pair.get("dataset_version")},
-    )  # fmt: skip
+        {
+            "run": run_id,
+            "base": pair["baseline_id"],
+            "cand": pair["candidate_id"],
+            "metrics": metrics,
+            "limit": limit,
+            "chars": max_chars,
+            "dataset": pair.get("dataset"),
+            "version": pair.get("dataset_version"),
+        },
+    )
 
 
 def judge_health(store: Store, run_id: str) -> list[Row]:
@@ -131,8 +150,9 @@ def judge_health(store: Store, run_id: str) -> list[Row]:
     return store.rows(
         "SELECT metric, judge, count(*) FILTER (WHERE status <> 'skipped') AS judged, "
         "count(*) FILTER (WHERE status = 'judge_error') AS errors, "
-        "count(*) FILTER (WHERE status = 'judge_error') / nullif(count(*) FILTER (WHERE status <> 'skipped'), 0) "
-        "AS failure_rate FROM scores WHERE run_id = ? AND judge IS NOT NULL GROUP BY ALL ORDER BY metric, judge",
+        "count(*) FILTER (WHERE status = 'judge_error') "
+        "/ nullif(count(*) FILTER (WHERE status <> 'skipped'), 0) AS failure_rate "
+        "FROM scores WHERE run_id = ? AND judge IS NOT NULL GROUP BY ALL ORDER BY metric, judge",
         [run_id],
     )
 
@@ -150,8 +170,10 @@ def human_agreement(store: Store, run_id: str) -> list[Row]:
     for p in pairs:
         human = p["score"] >= 0.5 if p["score"] is not None else p["label"] in HUMAN_POSITIVE
         by_metric.setdefault(p["metric"], []).append((bool(p["judge_pass"]), human))
-    return [{"metric": m, "n": len(v), "agreement": sum(a == b for a, b in v) / len(v), "kappa": cohen_kappa(v)}
-            for m, v in by_metric.items()]  # fmt: skip
+    return [
+        {"metric": m, "n": len(v), "agreement": sum(a == b for a, b in v) / len(v), "kappa": cohen_kappa(v)}
+        for m, v in by_metric.items()
+    ]
 
 
 def cohen_kappa(pairs: list[tuple[bool, bool]]) -> float | None:

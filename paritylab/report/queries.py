@@ -38,7 +38,9 @@ def latest_run_id(store: Store) -> str:
         "started_at DESC, run_id DESC LIMIT 1"
     )
     if not rows:
-        raise ReportError(f"no runs in {store.path} yet", hint="run the nightly eval (or `paritylab demo`) first")
+        raise ReportError(
+            f"no runs in {store.path} yet", hint="run the nightly eval (or `paritylab demo`) first"
+        )
     return str(rows[0]["run_id"])
 
 
@@ -78,7 +80,8 @@ def load_trend(store: Store, run: Row, nights: int) -> dict[str, Any]:
     """The last `nights` runs of this run's kind up to it: per night and candidate name, the mean score
     per metric and the operational figures."""
     night_rows = store.rows(
-        "SELECT run_id, started_at FROM (SELECT run_id, started_at FROM runs WHERE kind = ? AND started_at <= ? "
+        "SELECT run_id, started_at FROM (SELECT run_id, started_at FROM runs "
+        "WHERE kind = ? AND started_at <= ? "
         "ORDER BY started_at DESC, run_id DESC LIMIT ?) ORDER BY started_at, run_id",
         [run["kind"], run["started_at"], nights],
     )

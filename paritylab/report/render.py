@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paritylab.errors import ReportError
-from paritylab.report import fmt, model, views
+from paritylab.report import fmt, model, queries, views
 
 if TYPE_CHECKING:
     import jinja2
@@ -76,8 +76,11 @@ def file_stem(run_id: str) -> str:
     return stem
 
 
-def render_report(store: Store, run_id: str, reports_dir: Path, cfg: ReportConfig | None = None) -> ReportPaths:
-    """Render run `run_id` into reports_dir/<run>.html and .json, record it in `reports`, rebuild the index."""
+def render_report(
+    store: Store, run_id: str, reports_dir: Path, cfg: ReportConfig | None = None
+) -> ReportPaths:
+    """Render run `run_id` into reports_dir/<run>.html and .json, record it in `reports`, and rebuild
+    reports_dir/index.html."""
     from paritylab.config import ReportConfig
 
     cfg = cfg or ReportConfig.model_validate({})
@@ -86,17 +89,31 @@ def render_report(store: Store, run_id: str, reports_dir: Path, cfg: ReportConfi
     stem = file_stem(run_id)
     html_path, json_path = reports_dir / f"{stem}.html", reports_dir / f"{stem}.json"
     css, csp = stylesheet()
-    page = _environment().get_template("report.html.j2").render(
-        d=data, v=views.build(data), css=css, csp=csp, generated_at=datetime.now(UTC),
-        index_href="index.html", json_href=json_path.name,
-    )  # fmt: skip
+    page = (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            d=data,
+            v=views.build(data),
+            css=css,
+            csp=csp,
+            generated_at=datetime.now(UTC),
+            index_href="index.html",
+            json_href=json_path.name,
+        )
+    )
     _write_atomic(json_path, to_json(data))
     _write_atomic(html_path, page)
     store.execute(
         "INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?, ?, now())",
-        [run_id, str(html_path.resolve()), str(json_path.resolve()), data["headline"],
-         bool(data["simulated_sources"])],
-    )  # fmt: skip
+        [
+            run_id,
+            str(html_path.resolve()),
+            str(json_path.resolve()),
+            data["headline"],
+            bool(data["simulated_sources"]),
+        ],
+    )
     index = write_index(store, reports_dir)
     return ReportPaths(html=html_path, json=json_path, index=index)
 
@@ -109,7 +126,7 @@ def write_index(store: Store, reports_dir: Path) -> Path:
         "LEFT JOIN runs u USING (run_id) ORDER BY u.started_at DESC NULLS LAST, r.created_at DESC, r.run_id"
     )
     verdicts = store.rows(
-        f"SELECT run_id, candidate, verdict FROM verdicts ORDER BY {model.queries.VERDICT_ORDER}, candidate"
+        f"SELECT run_id, candidate, verdict FROM verdicts ORDER BY {queries.VERDICT_ORDER}, candidate"
     )
     listed = []
     for row in rows:

@@ -46,13 +46,34 @@ class SampleCandidate:
 
 
 CANDIDATES = (
-    SampleCandidate("c0ffee000001", "support-bot-v12", "sim-good", True, (0, 0, 0, 0), (0, 0, 0, 0),
-                    0.00042, 820.0, 0.004),
-    SampleCandidate("c0ffee000002", "prompt-v13", "sim-equivalent", False, (-0.012, -0.042, 0.004, 0.01),
-                    (0.003, 0.012, 0.0, 0.0), 0.00031, 760.0, 0.006),
-    SampleCandidate("c0ffee000003", "cheaper-model", "sim-weak", False, (-0.13, -0.035, -0.02, -0.06),
-                    (0.0, 0.0, 0.0, 0.0), 0.00011, 540.0, 0.021, swap_flip=0.15, sinks_payloads=True),
-)  # fmt: skip
+    SampleCandidate(
+        "c0ffee000001", "support-bot-v12", "sim-good", True, (0, 0, 0, 0), (0, 0, 0, 0), 0.00042, 820.0, 0.004
+    ),
+    SampleCandidate(
+        "c0ffee000002",
+        "prompt-v13",
+        "sim-equivalent",
+        False,
+        (-0.012, -0.042, 0.004, 0.01),
+        (0.003, 0.012, 0.0, 0.0),
+        0.00031,
+        760.0,
+        0.006,
+    ),
+    SampleCandidate(
+        "c0ffee000003",
+        "cheaper-model",
+        "sim-weak",
+        False,
+        (-0.13, -0.035, -0.02, -0.06),
+        (0.0, 0.0, 0.0, 0.0),
+        0.00011,
+        540.0,
+        0.021,
+        swap_flip=0.15,
+        sinks_payloads=True,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -98,9 +119,21 @@ def _temp_tables(store: Store, plan: SamplePlan) -> None:
     for i, c in enumerate(plan.candidates):
         store.execute(
             "INSERT INTO _cand VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [c.candidate_id, c.name, c.model_name, c.is_baseline, list(c.shift), list(c.slope),
-             c.cost_usd, c.latency_ms, c.error_rate, c.swap_flip, c.sinks_payloads, i],
-        )  # fmt: skip
+            [
+                c.candidate_id,
+                c.name,
+                c.model_name,
+                c.is_baseline,
+                list(c.shift),
+                list(c.slope),
+                c.cost_usd,
+                c.latency_ms,
+                c.error_rate,
+                c.swap_flip,
+                c.sinks_payloads,
+                i,
+            ],
+        )
     store.execute(
         "CREATE OR REPLACE TEMP TABLE _metric (metric VARCHAR, ordinal INTEGER, margin DOUBLE,"
         " gated BOOLEAN, judge VARCHAR)"
@@ -140,11 +173,19 @@ def _night(store: Store, plan: SamplePlan, age: int) -> str:
 def _dataset_version(store: Store, plan: SamplePlan, version: int, n_cases: int, ts: datetime) -> None:
     store.execute(
         "INSERT INTO dataset_versions VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)",
-        [DATASET, version, version - 1 if version > 1 else None, f"fp{version:04d}", n_cases,
-         plan.new_cases_per_night if version > 1 else n_cases,
-         f"datasets/{DATASET}/v{version}", f"datasets/{DATASET}/v{version}.parquet",
-         json.dumps({"mined_from": "nightly logs"}), ts],
-    )  # fmt: skip
+        [
+            DATASET,
+            version,
+            version - 1 if version > 1 else None,
+            f"fp{version:04d}",
+            n_cases,
+            plan.new_cases_per_night if version > 1 else n_cases,
+            f"datasets/{DATASET}/v{version}",
+            f"datasets/{DATASET}/v{version}.parquet",
+            json.dumps({"mined_from": "nightly logs"}),
+            ts,
+        ],
+    )
 
 
 def _ingest_batches(store: Store, run_id: str, ts: datetime, n_cases: int) -> list[str]:
@@ -157,12 +198,25 @@ def _ingest_batches(store: Store, run_id: str, ts: datetime, n_cases: int) -> li
         kept = {"sampled": stored - 310, "error": 140, "negative_feedback": 95, "slow": 41, "guardrail": 34}
         store.execute(
             "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [batch_id, source % f"{ts:%Y%m%d}", fmt, f"sha256-{batch_id}", ts - timedelta(minutes=30),
-             ts - timedelta(minutes=25), seen, stored, already, quarantined,
-             seen - stored - already - quarantined - skipped, skipped, json.dumps({"blank": skipped}),
-             json.dumps(kept), json.dumps({"EMAIL": 212 + j, "PHONE": 57, "CARD": 3 + j}),
-             json.dumps({"sample_rate": 0.1, "seed": 0})],
-        )  # fmt: skip
+            [
+                batch_id,
+                source % f"{ts:%Y%m%d}",
+                fmt,
+                f"sha256-{batch_id}",
+                ts - timedelta(minutes=30),
+                ts - timedelta(minutes=25),
+                seen,
+                stored,
+                already,
+                quarantined,
+                seen - stored - already - quarantined - skipped,
+                skipped,
+                json.dumps({"blank": skipped}),
+                json.dumps(kept),
+                json.dumps({"EMAIL": 212 + j, "PHONE": 57, "CARD": 3 + j}),
+                json.dumps({"sample_rate": 0.1, "seed": 0}),
+            ],
+        )
         _quarantine(store, batch_id, source, ts, quarantined)
         ids.append(batch_id)
     return ids
@@ -173,7 +227,9 @@ def _quarantine(store: Store, batch_id: str, source: str, ts: datetime, count: i
     rows: list[list[Any]] = []
     for k in range(count):
         reasons = ["json: unexpected end of input"] if k % 3 else ["missing output", "status not ok|error"]
-        rows.append([f"q-{batch_id}-{k}", batch_id, source, 1000 + 17 * k, None, raws[k % len(raws)], reasons, ts])
+        rows.append(
+            [f"q-{batch_id}-{k}", batch_id, source, 1000 + 17 * k, None, raws[k % len(raws)], reasons, ts]
+        )
     store.con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
@@ -195,9 +251,22 @@ def _verdicts(store: Store, run_id: str, ts: datetime) -> None:
         first = metrics[0]
         store.execute(
             "INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, first["baseline_id"], candidate_id, first["baseline"], first["candidate"], verdict,
-             reason, needed, max(m["n"] for m in metrics), first["dataset"], first["version"], first["sim"], ts],
-        )  # fmt: skip
+            [
+                run_id,
+                first["baseline_id"],
+                candidate_id,
+                first["baseline"],
+                first["candidate"],
+                verdict,
+                reason,
+                needed,
+                max(m["n"] for m in metrics),
+                first["dataset"],
+                first["version"],
+                first["sim"],
+                ts,
+            ],
+        )
 
 
 def sample_verdict(metrics: list[dict[str, Any]]) -> tuple[str, str, int | None]:
@@ -210,7 +279,11 @@ def sample_verdict(metrics: list[dict[str, Any]]) -> tuple[str, str, int | None]
     if open_:
         needed = max(m["cases_needed"] for m in open_)
         return "INCONCLUSIVE", f"Not decided yet: {_describe(open_[0])} straddles the margin.", needed
-    return "PASS", f"No worse than the baseline on all {len(metrics)} gated metrics (95% CIs within margins).", None
+    return (
+        "PASS",
+        f"No worse than the baseline on all {len(metrics)} gated metrics (95% CIs within margins).",
+        None,
+    )
 
 
 def _describe(m: dict[str, Any]) -> str:

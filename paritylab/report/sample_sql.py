@@ -17,7 +17,8 @@ CREATE OR REPLACE TEMP MACRO _case_id(i) AS 'case-' || lpad(i::VARCHAR, 5, '0');
 EVAL_CASES = """
 INSERT INTO eval_cases
 SELECT n.dataset, n.version, _case_id(i),
-       CASE WHEN i % 31 = 13 THEN _pick_payload(i // 31) ELSE _pick_question(i) || ' (ticket ' || i || ')' END,
+       CASE WHEN i % 31 = 13 THEN _pick_payload(i // 31)
+            ELSE _pick_question(i) || ' (ticket ' || i || ')' END,
        NULL, _pick_context(i), CASE WHEN i % 4 = 0 THEN _pick_answer(i) END,
        [_pick_tag(i)],
        CASE WHEN i >= n.n_cases - ? THEN _pick_kind(i) END,
@@ -53,7 +54,8 @@ INSERT INTO scores
 SELECT o.run_id, o.case_id, o.candidate_id, m.metric,
        CASE WHEN st = 'ok' AND payload_case AND c.sinks_payloads AND m.metric = 'faithfulness' THEN 0.02
             WHEN st = 'ok' THEN greatest(0.0, least(1.0, round(
-            0.5 + 0.35 * _u(o.case_id || m.metric) + _noise(o.run_id || o.case_id || o.candidate_id || m.metric)
+            0.5 + 0.35 * _u(o.case_id || m.metric)
+            + _noise(o.run_id || o.case_id || o.candidate_id || m.metric)
             + (c.shift[m.ordinal] + c.slope[m.ordinal] * n.age), 3))) END,
        NULL,
        CASE WHEN st = 'ok' AND m.judge IS NOT NULL THEN
@@ -108,7 +110,8 @@ WITH pairs AS (
 ), agg AS (
     SELECT candidate_id, baseline_id, metric, tag, count(*) AS n, avg(bv) AS bm, avg(cv) AS cm,
            avg(cv - bv) AS d, coalesce(stddev_samp(cv - bv), 0) AS sd,
-           count(*) FILTER (WHERE cv - bv > 0.02) AS wins, count(*) FILTER (WHERE abs(cv - bv) <= 0.02) AS ties,
+           count(*) FILTER (WHERE cv - bv > 0.02) AS wins,
+           count(*) FILTER (WHERE abs(cv - bv) <= 0.02) AS ties,
            count(*) FILTER (WHERE cv - bv < -0.02) AS losses
     FROM pairs GROUP BY ALL
 )
@@ -132,7 +135,8 @@ SELECT o.run_id, o.candidate_id, c.name, c.model_name, c.is_baseline, count(*),
        sum(o.cost_usd) / nullif(count(*) FILTER (WHERE o.status = 'ok'), 0),
        quantile_cont(o.latency_ms, 0.5) FILTER (WHERE o.status = 'ok'),
        quantile_cont(o.latency_ms, 0.95) FILTER (WHERE o.status = 'ok'),
-       (SELECT count(*) FILTER (WHERE s.status = 'judge_error') / nullif(count(*) FILTER (WHERE s.status <> 'skipped'), 0)
+       (SELECT count(*) FILTER (WHERE s.status = 'judge_error')
+               / nullif(count(*) FILTER (WHERE s.status <> 'skipped'), 0)
         FROM scores s WHERE s.run_id = o.run_id AND s.candidate_id = o.candidate_id AND s.judge IS NOT NULL),
        (SELECT avg(p.consistent::INTEGER) FROM pairwise p
         WHERE p.run_id = o.run_id AND p.candidate_id = o.candidate_id AND p.status = 'ok'),
@@ -155,7 +159,8 @@ WHERE s.run_id = ? AND s.metric = 'faithfulness' AND s.status = 'ok'
 
 CALLS = """
 INSERT INTO calls
-SELECT md5(o.run_id || o.case_id || o.candidate_id || 'call'), o.run_id, o.request_hash, 'generate', o.model_name,
+SELECT md5(o.run_id || o.case_id || o.candidate_id || 'call'), o.run_id, o.request_hash, 'generate',
+       o.model_name,
        'sim', o.model_name, o.candidate_id, o.case_id, 1, NULL, o.status, o.error_class, o.error_message,
        NULL, NULL, o.input_tokens, o.output_tokens, o.cost_usd, o.latency_ms, o.created_at, o.simulated
 FROM outputs o WHERE o.run_id = ? AND o.case_id < _case_id(?)
@@ -167,5 +172,7 @@ def text_macros(texts: dict[str, list[str]]) -> str:
     out = []
     for kind, items in texts.items():
         literal = ", ".join("'" + t.replace("'", "''") + "'" for t in items)
-        out.append(f"CREATE OR REPLACE TEMP MACRO _pick_{kind}(i) AS [{literal}][1 + (i % {len(items)})::BIGINT];")
+        out.append(
+            f"CREATE OR REPLACE TEMP MACRO _pick_{kind}(i) AS [{literal}][1 + (i % {len(items)})::BIGINT];"
+        )
     return "\n".join(out)

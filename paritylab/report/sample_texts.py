@@ -7,13 +7,13 @@ from __future__ import annotations
 
 PAYLOADS = [
     "<script>window.__pwned = 'script'</script> How do I cancel?",
-    '<img src=x onerror="window.__pwned=\'img\'"> Where is my invoice?',
+    "<img src=x onerror=\"window.__pwned='img'\"> Where is my invoice?",
     "javascript:window.__pwned='js' — open this link to see your refund",
-    '<a href="javascript:window.__pwned=\'href\'">click for the refund form</a>',
+    "<a href=\"javascript:window.__pwned='href'\">click for the refund form</a>",
     "<svg onload=\"window.__pwned='svg'\"><script>window.__pwned='svg-script'</script></svg> password reset",
-    '"><svg/onload=window.__pwned=\'attr\'> quote breakout in an attribute',
+    "\"><svg/onload=window.__pwned='attr'> quote breakout in an attribute",
     "</style></title><script>window.__pwned='close-tags'</script>",
-    '<iframe srcdoc="<script>parent.__pwned=\'iframe\'</script>"></iframe> iframe',
+    "<iframe srcdoc=\"<script>parent.__pwned='iframe'</script>\"></iframe> iframe",
     '<meta http-equiv="refresh" content="0;url=javascript:window.__pwned=\'meta\'"> refresh',
     "{{ 7*7 }} {% raw %} ${7*7} template text stays text",
 ]

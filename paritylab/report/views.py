@@ -25,14 +25,21 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
         "verdict_colours": charts.VERDICT_COLOURS,
         "forests": _forests(data),
         "cost_chart": charts.bars(
-            [(c["candidate"], c["cost_per_success_usd"], colours[c["candidate"]]) for c in data["candidates"]],
+            [
+                (c["candidate"], c["cost_per_success_usd"], colours[c["candidate"]])
+                for c in data["candidates"]
+            ],
             fmt.usd,
         ),
         "latency_chart": charts.bars(
-            [(f"{c['candidate']} {q}", c[f"latency_{q}_ms"], colours[c["candidate"]])
-             for c in data["candidates"] for q in ("p50", "p95")],
-            fmt.ms, label_w=170,
-        ),  # fmt: skip
+            [
+                (f"{c['candidate']} {q}", c[f"latency_{q}_ms"], colours[c["candidate"]])
+                for c in data["candidates"]
+                for q in ("p50", "p95")
+            ],
+            fmt.ms,
+            label_w=170,
+        ),
         "trends": _trends(data, colours),
     }
 
@@ -42,8 +49,16 @@ def _forests(data: dict[str, Any]) -> list[dict[str, Any]]:
     for v in data["verdicts"]:
         rows = [p for p in data["parity"] if p["candidate_id"] == v["candidate_id"] and p["tag"] == ""]
         if rows:
-            out.append({"verdict": v, "rows": rows, "chart": charts.forest(rows),
-                        "by_tag": [p for p in data["parity"] if p["candidate_id"] == v["candidate_id"] and p["tag"]]})  # fmt: skip
+            out.append(
+                {
+                    "verdict": v,
+                    "rows": rows,
+                    "chart": charts.forest(rows),
+                    "by_tag": [
+                        p for p in data["parity"] if p["candidate_id"] == v["candidate_id"] and p["tag"]
+                    ],
+                }
+            )
     return out
 
 
@@ -57,19 +72,32 @@ def _trends(data: dict[str, Any], colours: dict[str, str]) -> list[dict[str, Any
     charts_out = []
     for metric in metrics:
         cells = {(q["run_id"], q["candidate"]): q["mean"] for q in trend["quality"] if q["metric"] == metric}
-        charts_out.append(_trend_chart(f"Mean {metric}", night_ids, labels, cells, colours, fmt.score))
-    for key, title, f in (("cost_per_success_usd", "Cost per successful answer", fmt.usd),
-                          ("latency_p95_ms", "p95 latency", fmt.ms),
-                          ("failures", "Failed answers", lambda v: fmt.count(None if v is None else int(v)))):  # fmt: skip
+        charts_out.append(
+            _trend_chart(
+                f"Mean {metric}", cells, night_ids=night_ids, labels=labels, colours=colours, f=fmt.score
+            )
+        )
+    for key, title, f in (
+        ("cost_per_success_usd", "Cost per successful answer", fmt.usd),
+        ("latency_p95_ms", "p95 latency", fmt.ms),
+        ("failures", "Failed answers", lambda v: fmt.count(None if v is None else int(v))),
+    ):
         cells = {(s["run_id"], s["candidate"]): s[key] for s in trend["stats"]}
-        charts_out.append(_trend_chart(title, night_ids, labels, cells, colours, f))
+        charts_out.append(
+            _trend_chart(title, cells, night_ids=night_ids, labels=labels, colours=colours, f=f)
+        )
     return charts_out
 
 
 def _trend_chart(
-    title: str, night_ids: list[str], labels: list[str], cells: dict[tuple[str, str], Any],
-    colours: dict[str, str], f: Any,
-) -> dict[str, Any]:  # fmt: skip
+    title: str,
+    cells: dict[tuple[str, str], Any],
+    *,
+    night_ids: list[str],
+    labels: list[str],
+    colours: dict[str, str],
+    f: Any,
+) -> dict[str, Any]:
     names = list(dict.fromkeys(name for (_, name) in cells))
     series = {name: [cells.get((rid, name)) for rid in night_ids] for name in names}
     return {"title": title, "chart": charts.lines(labels, series, colours, f)}

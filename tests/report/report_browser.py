@@ -18,11 +18,22 @@ from types import TracebackType
 from typing import Any
 
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-default-apps", "--disable-extensions", "--disable-sync",
-    "--no-first-run", "--no-default-browser-check", "--metrics-recording-only", "--mute-audio",
-    "--hide-scrollbars", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--metrics-recording-only",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+]
 
 
 def chromium_path() -> str | None:
@@ -46,8 +57,9 @@ class Browser:
         size = f"--window-size={self.width},{self.height}"
         self._proc = subprocess.Popen(
             [exe, *FLAGS, size, f"--user-data-dir={self._profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             self._ws = connect(self._page_socket(), max_size=None, open_timeout=self.timeout_s)
             for domain in ("Page", "Runtime", "Log"):
@@ -129,9 +141,9 @@ class Browser:
         bad = []
         for e in self.events:
             method, params = e.get("method"), e.get("params", {})
-            if method == "Runtime.exceptionThrown":
-                bad.append(params)
-            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):
+            if method == "Runtime.exceptionThrown" or (
+                method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning")
+            ):
                 bad.append(params)
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") in ("error", "warning"):
                 bad.append(params["entry"])

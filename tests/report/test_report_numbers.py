@@ -38,14 +38,17 @@ def test_verdicts_on_the_page_and_in_json_equal_the_verdicts_table(sample: Sampl
 def test_parity_rows_on_the_page_and_in_json_equal_the_parity_table(sample: Sample, sample_db: Store) -> None:
     page, export = _page(sample), _export(sample)
     rows = sample_db.rows(
-        "SELECT p.* EXCLUDE (detail), c.candidate FROM parity p JOIN candidate_stats c USING (run_id, candidate_id) "
+        "SELECT p.* EXCLUDE (detail), c.candidate FROM parity p "
+        "JOIN candidate_stats c USING (run_id, candidate_id) "
         "WHERE run_id = ?",
         [sample.tonight],
     )
     assert len(rows) == len(export["parity"]) > 0
     exported = {(p["candidate_id"], p["metric"], p["tag"]): p for p in export["parity"]}
     for r in rows:
-        assert exported[(r["candidate_id"], r["metric"], r["tag"])] == {k: v for k, v in r.items() if k != "candidate"}
+        assert exported[(r["candidate_id"], r["metric"], r["tag"])] == {
+            k: v for k, v in r.items() if k != "candidate"
+        }
         if r["tag"] != "":
             continue
         cells = row(page, "parity", candidate=r["candidate"], metric=r["metric"])
@@ -73,8 +76,11 @@ def test_cost_and_latency_equal_candidate_stats(sample: Sample, sample_db: Store
         assert cells["p50"] == fmt.ms(r["latency_p50_ms"])
         assert cells["p95"] == fmt.ms(r["latency_p95_ms"])
         ratio = r["cost_per_success_usd"] / base["cost_per_success_usd"] - 1
-        assert exported[r["candidate_id"]] == {**r, "cost_vs_baseline": ratio,
-                                               "p95_vs_baseline": r["latency_p95_ms"] / base["latency_p95_ms"] - 1}
+        assert exported[r["candidate_id"]] == {
+            **r,
+            "cost_vs_baseline": ratio,
+            "p95_vs_baseline": r["latency_p95_ms"] / base["latency_p95_ms"] - 1,
+        }
         judge = row(page, "judge-candidates", candidate=r["candidate"])
         assert judge["judge-failure-rate"] == fmt.pct(r["judge_failure_rate"])
         assert judge["swap-consistency"] == fmt.pct(r["swap_consistency"])
@@ -119,7 +125,8 @@ def test_regressions_are_worst_first_and_real_drops(sample: Sample, sample_db: S
         for case in block["cases"][:3]:
             [b, c] = [
                 sample_db.rows(
-                    "SELECT value FROM scores WHERE run_id = ? AND case_id = ? AND candidate_id = ? AND metric = ?",
+                    "SELECT value FROM scores "
+                    "WHERE run_id = ? AND case_id = ? AND candidate_id = ? AND metric = ?",
                     [sample.tonight, case["case_id"], cid, case["metric"]],
                 )[0]["value"]
                 for cid in (export["verdicts"][0]["baseline_id"], block["candidate_id"])

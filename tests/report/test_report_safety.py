@@ -8,9 +8,8 @@ import re
 from html import unescape
 from pathlib import Path
 
-from markupsafe import escape
-
 from conftest import Sample
+from markupsafe import escape
 from report_html import parse
 
 from paritylab.report.sample_texts import PAYLOADS
@@ -23,7 +22,11 @@ def test_every_payload_reaches_the_page_only_as_escaped_text(sample: Sample) -> 
     for payload in PAYLOADS:
         assert str(escape(payload)) in page, f"payload missing from the page: {payload}"
     assert "<script" not in page.lower()
-    assert "<iframe" not in page.lower() and "<img" not in page.lower() and "<meta http-equiv=\"refresh" not in page
+    assert (
+        "<iframe" not in page.lower()
+        and "<img" not in page.lower()
+        and '<meta http-equiv="refresh' not in page
+    )
 
 
 def test_no_attribute_carries_a_handler_a_script_url_or_unescaped_data(sample: Sample) -> None:
