@@ -192,6 +192,7 @@ def _ingest_batches(store: Store, run_id: str, ts: datetime, n_cases: int) -> li
     ids = []
     for j, (source, fmt) in enumerate((("logs/app-%s.jsonl.gz", "wrapper"), ("otel/spans-%s.json", "otel"))):
         batch_id = f"batch-{run_id[-6:]}-{j}"
+        source_name = source % f"{ts:%Y%m%d}"
         seen = 48_000 + 7 * n_cases + 1_000 * j
         quarantined, skipped, already = 37 + j * 5, 120, 0
         stored = n_cases * 4 + 200 * j
@@ -200,7 +201,7 @@ def _ingest_batches(store: Store, run_id: str, ts: datetime, n_cases: int) -> li
             "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 batch_id,
-                source % f"{ts:%Y%m%d}",
+                source_name,
                 fmt,
                 f"sha256-{batch_id}",
                 ts - timedelta(minutes=30),
@@ -217,7 +218,7 @@ def _ingest_batches(store: Store, run_id: str, ts: datetime, n_cases: int) -> li
                 json.dumps({"sample_rate": 0.1, "seed": 0}),
             ],
         )
-        _quarantine(store, batch_id, source, ts, quarantined)
+        _quarantine(store, batch_id, source_name, ts, quarantined)
         ids.append(batch_id)
     return ids
 
