@@ -14,7 +14,8 @@ def report(
     run_id: Annotated[str | None, typer.Argument(help="the run to report (see `paritylab runs`)")] = None,
     latest: Annotated[bool, typer.Option("--latest", help="report the newest run with results")] = False,
     out_dir: Annotated[
-        Path | None, typer.Option("--dir", help="reports folder (default: report.dir of the config, reports/)")
+        Path | None,
+        typer.Option("--dir", help="reports folder (default: report.dir of the config, reports/)"),
     ] = None,
     store: Annotated[
         Path | None, typer.Option("--store", envvar="PARITYLAB_STORE", help="DuckDB file")
