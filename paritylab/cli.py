@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from paritylab._env import apply_quiet_defaults
+from paritylab.cli_report import report
 
 if TYPE_CHECKING:
     from paritylab.providers.runner import CallResult
@@ -133,6 +134,9 @@ def runs(store: StoreOpt = None, config: ConfigOpt = None, limit: int = 20) -> N
             "FROM runs ORDER BY started_at DESC LIMIT ?"
         )
         print_rows("runs", db.rows(sql, [limit]))
+
+
+app.command()(report)
 
 
 class _progress:

@@ -132,6 +132,16 @@ class CasesConfig(_Strict):
     low_score_threshold: float = Field(0.5, ge=0, le=1, description="online scores below it are failures")
 
 
+class ReportConfig(_Strict):
+    """Where HTML reports go and how much each shows."""
+
+    dir: Path = Field(Path("reports"), description="folder of the reports and their index.html")
+    trend_nights: int = Field(14, ge=1, le=365, description="past runs of the same kind in the trends")
+    regressions: int = Field(20, ge=0, le=500, description="worst regressions shown per candidate")
+    new_cases: int = Field(25, ge=0, le=1000, description="new eval cases of the night listed")
+    max_text_chars: int = Field(1200, ge=80, description="longer texts are cut in the report")
+
+
 class Settings(_Strict):
     store: Path = DEFAULT_STORE
     store_lock_timeout_s: float = Field(30.0, ge=0)
@@ -141,6 +151,7 @@ class Settings(_Strict):
     candidates: dict[str, CandidateConfig] = {}
     ingest: IngestConfig = Field(default_factory=lambda: IngestConfig.model_validate({}))
     cases: CasesConfig = Field(default_factory=lambda: CasesConfig.model_validate({}))
+    report: ReportConfig = Field(default_factory=lambda: ReportConfig.model_validate({}))
     source: str = Field("<defaults>", exclude=True, description="where this config was read from")
 
     @model_validator(mode="after")
@@ -323,11 +334,12 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         "params": set(GenerationParams.model_fields),
         "ingest": set(IngestConfig.model_fields),
         "cases": set(CasesConfig.model_fields),
+        "report": set(ReportConfig.model_fields),
     }
     # loc is (key,) at the top, (table, entry, key) inside an entry, (candidates, entry, params, key).
     if len(loc) == 4 and loc[2] == "params":
         section = "params"
-    elif len(loc) == 2 and loc[0] in ("ingest", "cases"):
+    elif len(loc) == 2 and str(loc[0]) in known and loc[0] not in _ENTRY_TABLES:  # [ingest], [cases] ...
         section = str(loc[0])
     else:
         section = str(loc[0]) if len(loc) > 1 else "Settings"

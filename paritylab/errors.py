@@ -110,3 +110,7 @@ class ReviewImportError(DatasetError):
         )
         super().__init__(f"{message}:\n  {shown}", hint=hint)
         self.problems = problems
+
+
+class ReportError(ParitylabError):
+    """A report cannot be made: unknown run, nothing to report, unwritable folder."""

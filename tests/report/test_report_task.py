@@ -1,0 +1,50 @@
+"""The Prefect task renders through the same function and links the file as an artifact."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Sample
+
+from paritylab.config import load_settings
+
+pytestmark = pytest.mark.slow  # starts a Prefect API server (15-40 s)
+
+
+@pytest.fixture(scope="module")
+def prefect_api() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+def test_publish_report_writes_the_files_and_a_link_artifact(
+    prefect_api: None, sample: Sample, tmp_path: Path
+) -> None:
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    from tasks.report import publish_report
+
+    settings = load_settings(
+        None, env={"PARITYLAB_REPORT__DIR": str(tmp_path / "published")}, store=sample.store_path
+    )
+
+    @flow(name="report-test")
+    def publish(run_id: str) -> Path:
+        return publish_report(settings, run_id).html
+
+    html = publish(sample.tonight)
+    assert html == tmp_path / "published" / f"{sample.tonight}.html" and html.exists()
+    assert (tmp_path / "published" / "index.html").exists()
+
+    async def artifacts() -> list[object]:
+        async with get_client() as client:
+            return list(await client.read_latest_artifacts())
+
+    [link] = [a for a in asyncio.run(artifacts()) if a.key == "parity-report"]  # type: ignore[attr-defined]
+    assert html.resolve().as_uri() in str(link.data)  # type: ignore[attr-defined]
