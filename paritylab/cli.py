@@ -178,6 +178,11 @@ class _line_progress:
         self._bar.__exit__(None, None, None)
 
 
+from paritylab.cli_judge import judge_app  # noqa: E402  (typer only: keeps --help fast)
+
+app.add_typer(judge_app, name="judge")
+
+
 def main() -> None:
     """Entry point: telemetry off before any heavy import; our errors print as one clear message."""
     apply_quiet_defaults()

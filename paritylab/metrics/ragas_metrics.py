@@ -17,6 +17,7 @@ from typing import Any
 from ragas.embeddings.base import BaseRagasEmbedding
 
 from paritylab.config import Settings
+from paritylab.credentials import scrub_secrets
 from paritylab.metrics.base import EvalItem, MetricContext, Score
 from paritylab.metrics.embeddings import Embedder, build_embedder
 from paritylab.metrics.fence import DATA_RULES, fence_all
@@ -98,9 +99,9 @@ class RagasMetric:
             async with gate:
                 result = await scorer(item)
         except Exception as exc:  # ragas, instructor and the SDKs raise many types: each is a recorded value
-            return Score.failed(
-                self.name, f"{type(exc).__name__}: {str(exc)[:800]}", judge=judge, simulated=sim
-            )
+            keys = [endpoint.api_key] if endpoint else []
+            error = scrub_secrets(f"{type(exc).__name__}: {exc}", keys)[:800]
+            return Score.failed(self.name, error, judge=judge, simulated=sim)
         value, label, reason, error = _value(self.name, result)
         if label is not None and self.labels is not None:
             try:
