@@ -177,14 +177,17 @@ def _collection(cls_name: str, **kwargs: Any) -> Callable[[Settings, Any], Score
     return build
 
 
-def _context(cls_name: str) -> Callable[[Settings, Any], Scorer]:
-    """Legacy non-LLM context metrics over sentences: retrieved = context's, reference = reference's."""
+def _context(recall: bool) -> Callable[[Settings, Any], Scorer]:
+    """Legacy non-LLM context metrics over sentences: retrieved = context's, reference = reference's.
+    They exist only as legacy classes in ragas 0.4.3 (the collections API has no non-LLM version); the
+    private modules are imported because the public names only add a misleading deprecation warning."""
 
     def build(settings: Settings, llm: Any) -> Scorer:
-        import ragas.metrics as legacy
         from ragas.dataset_schema import SingleTurnSample
+        from ragas.metrics._context_precision import NonLLMContextPrecisionWithReference
+        from ragas.metrics._context_recall import NonLLMContextRecall
 
-        metric = getattr(legacy, cls_name)()
+        metric = NonLLMContextRecall() if recall else NonLLMContextPrecisionWithReference()
 
         async def scorer(i: EvalItem) -> float:
             sample = SingleTurnSample(
@@ -211,10 +214,8 @@ def build_ragas(name: str, settings: Settings) -> RagasMetric:
             "string_similarity", ref, False, _collection("NonLLMStringSimilarity")
         ),
         "exact_match": RagasMetric("exact_match", ref, False, _collection("ExactMatch")),
-        "context_precision": RagasMetric(
-            "context_precision", ctx_ref, False, _context("NonLLMContextPrecisionWithReference")
-        ),
-        "context_recall": RagasMetric("context_recall", ctx_ref, False, _context("NonLLMContextRecall")),
+        "context_precision": RagasMetric("context_precision", ctx_ref, False, _context(recall=False)),
+        "context_recall": RagasMetric("context_recall", ctx_ref, False, _context(recall=True)),
     }
     if name == "ragas_rubric":
         return RagasMetric("ragas_rubric", frozenset(), True, _ragas_rubric, rubric_label_value(settings))

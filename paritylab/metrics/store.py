@@ -30,10 +30,8 @@ def write_scores(
     rows = []
     for item, s in zip(items, scores, strict=True):
         _check_value(s.value, f"score {s.metric} for case {item.item_id}")
-        rows.append(
-            (run_id, item.item_id, candidate_id, s.metric, s.value, s.label, s.rationale)
-            + (s.status, s.error, s.judge, s.simulated, now)
-        )
+        key = (run_id, item.item_id, candidate_id, s.metric)
+        rows.append((*key, s.value, s.label, s.rationale, s.status, s.error, s.judge, s.simulated, now))
     _insert(store, "scores", 12, rows)
     return len(rows)
 
@@ -44,17 +42,34 @@ def write_pairwise(
     baseline_id: str,
     candidate_id: str,
     results: Sequence[PairResult],
+    *,
     metric: str = "pairwise",
 ) -> int:
     """One row per judged pair (its case_id is the result's). Returns the rows written."""
     now = utcnow()
-    rows = [
-        (run_id, r.case_id, baseline_id, candidate_id, metric, r.winner, r.consistent, r.rationale)
-        + (r.status, r.error, r.judge, r.simulated, now)
-        for r in results
-    ]
+    key = (run_id, baseline_id, candidate_id, metric)
+    rows = [_pair_row(key, r, now) for r in results]
     _insert(store, "pairwise", 13, rows)
     return len(rows)
+
+
+def _pair_row(key: tuple[str, str, str, str], r: PairResult, now: object) -> tuple[object, ...]:
+    run_id, baseline_id, candidate_id, metric = key
+    return (
+        run_id,
+        r.case_id,
+        baseline_id,
+        candidate_id,
+        metric,
+        r.winner,
+        r.consistent,
+        r.rationale,
+        r.status,
+        r.error,
+        r.judge,
+        r.simulated,
+        now,
+    )
 
 
 def _insert(store: Store, table: str, width: int, rows: list[tuple[object, ...]]) -> None:

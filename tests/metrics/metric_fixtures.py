@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import TEST_KEY
 
 from paritylab.config import Settings
 from paritylab.metrics.base import EvalItem
 from paritylab.sim.server import RunningServer
-from conftest import TEST_KEY
 
 CONTEXT = (
     "Refunds are issued within 5 business days of the return arriving. Orders ship from our Berlin "
@@ -25,7 +25,9 @@ def items() -> list[EvalItem]:
     q = "How long do refunds take?"
     return [
         EvalItem("c-good", q, GOOD, CONTEXT, "Refunds take 5 business days after the return arrives."),
-        EvalItem("c-halluc", q, HALLUCINATED, CONTEXT, "Refunds take 5 business days after the return arrives."),
+        EvalItem(
+            "c-halluc", q, HALLUCINATED, CONTEXT, "Refunds take 5 business days after the return arrives."
+        ),
         EvalItem("c-refusal", "Can I cancel my order?", REFUSAL, CONTEXT, None),
         EvalItem("c-nocontext", "Where do orders ship from?", "Orders ship from Berlin.", None, None),
     ]
@@ -34,7 +36,12 @@ def items() -> list[EvalItem]:
 def make_settings(judge: str = "sim-judge", metrics: dict[str, Any] | None = None, **models: Any) -> Settings:
     base: dict[str, Any] = {
         "sim-judge": {"provider": "sim", "model": "sim-judge", "profile": "judge", "concurrency": 64},
-        "sim-judge-noisy": {"provider": "sim", "model": "sim-judge-noisy", "profile": "judge-noisy", "concurrency": 128},
+        "sim-judge-noisy": {
+            "provider": "sim",
+            "model": "sim-judge-noisy",
+            "profile": "judge-noisy",
+            "concurrency": 128,
+        },
     }
     for name, cfg in models.items():
         base[name.replace("_", "-")] = cfg

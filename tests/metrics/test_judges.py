@@ -22,7 +22,9 @@ from paritylab.store import Store
 from paritylab.store.ledger import Ledger
 
 
-def score(settings: Settings, metric_items: list[EvalItem], store: Store | None = None, run_id: str = "r1") -> list[Score]:
+def score(
+    settings: Settings, metric_items: list[EvalItem], store: Store | None = None, run_id: str = "r1"
+) -> list[Score]:
     async def go() -> list[Score]:
         ledger = Ledger(store) if store else None
         async with Runner(settings, ledger=ledger, run_id=run_id) as runner:
@@ -71,13 +73,17 @@ def test_garbage_judge_yields_judge_errors_with_reasons_and_no_nan(store: Store)
     write_scores(store, "r1", "cand-1", many, out)
     report = judge_reliability(store, "r1")
     [rubric] = report["metrics"]
-    assert rubric["judge_errors"] == len(errors) and rubric["failure_rate"] == round(len(errors) / len(many), 6)
+    assert rubric["judge_errors"] == len(errors) and rubric["failure_rate"] == round(
+        len(errors) / len(many), 6
+    )
     assert rubric["errors"] and report["judge_failure_rate"] == rubric["failure_rate"]
     nan_rows = store.rows("SELECT count(*) AS n FROM scores WHERE isnan(value)")
     assert nan_rows == [{"n": 0}]
 
 
-def test_judge_call_failures_are_judge_errors_not_reasks(sim: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_judge_call_failures_are_judge_errors_not_reasks(
+    sim: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     set_sim_key(monkeypatch)
     settings = make_settings(judge="sdk-judge", sdk_judge={**sdk_model(sim, "openai"), "max_retries": 0})
     sim.app.faults.script("server_error")
@@ -88,7 +94,9 @@ def test_judge_call_failures_are_judge_errors_not_reasks(sim: RunningServer, mon
 
 
 @pytest.mark.parametrize("flavour", ["openai", "anthropic"])
-def test_rubric_through_the_real_sdks(sim: RunningServer, monkeypatch: pytest.MonkeyPatch, flavour: str) -> None:
+def test_rubric_through_the_real_sdks(
+    sim: RunningServer, monkeypatch: pytest.MonkeyPatch, flavour: str
+) -> None:
     set_sim_key(monkeypatch)
     settings = make_settings(judge="sdk-judge", sdk_judge=sdk_model(sim, flavour))
     out = score(settings, items())
@@ -115,7 +123,9 @@ def pairs() -> list[PairItem]:
 def judge_pairs(settings: Settings, store: Store) -> list:
     async def go() -> list:
         async with Runner(settings, ledger=Ledger(store), run_id="r1") as runner:
-            return await PairwiseJudge(settings.metrics.rubric).judge(pairs(), MetricContext(settings, runner, "r1", "cand-1"))
+            return await PairwiseJudge(settings.metrics.rubric).judge(
+                pairs(), MetricContext(settings, runner, "r1", "cand-1")
+            )
 
     return asyncio.run(go())
 
