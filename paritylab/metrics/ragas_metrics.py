@@ -100,8 +100,8 @@ class RagasMetric:
                 result = await scorer(item)
         except Exception as exc:  # ragas, instructor and the SDKs raise many types: each is a recorded value
             keys = [endpoint.api_key] if endpoint else []
-            error = scrub_secrets(f"{type(exc).__name__}: {exc}", keys)[:800]
-            return Score.failed(self.name, error, judge=judge, simulated=sim)
+            message = scrub_secrets(f"{type(exc).__name__}: {exc}", keys)[:800]
+            return Score.failed(self.name, message, judge=judge, simulated=sim)
         value, label, reason, error = _value(self.name, result)
         if label is not None and self.labels is not None:
             try:

@@ -72,7 +72,7 @@ def _pair_row(key: tuple[str, str, str, str], r: PairResult, now: object) -> tup
     )
 
 
-def _insert(store: Store, table: str, width: int, rows: list[tuple[object, ...]]) -> None:
+def _insert(store: Store, table: str, width: int, rows: Sequence[tuple[object, ...]]) -> None:
     if not rows:
         return
     marks = ", ".join(["?"] * width)
