@@ -11,6 +11,7 @@ ratio of the two is printed. Both paths use the OpenAI SDK against sim-serve in 
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -91,7 +92,7 @@ def through_ragas_evaluate(url: str, items: list[EvalItem], concurrency: int) ->
     result = evaluate(dataset, metrics=[RubricsScore(llm=llm)], run_config=run_config, show_progress=False)
     elapsed = time.perf_counter() - started
     values = result.to_pandas()[RubricsScore().name].tolist()
-    failed = sum(v != v for v in values)  # NaN is how ragas reports a failed row
+    failed = sum(math.isnan(v) for v in values)  # NaN is how ragas reports a failed row
     return elapsed, len(values) - failed, failed
 
 
@@ -109,16 +110,15 @@ def main() -> None:
         r_elapsed, r_ok, r_failed = through_ragas_evaluate(url, items, args.concurrency)
     ok = sum(s.status == "ok" for s in scores)
     rate, r_rate = ok / elapsed, r_ok / r_elapsed if r_elapsed else 0.0
+    setup = f"N={args.n} C={args.concurrency} L={args.latency_ms:.0f} ms"
+    print(f"{setup}  limit C/L={limit:.1f} items/s (SIMULATED judge)")
     print(
-        f"N={args.n} C={args.concurrency} L={args.latency_ms:.0f} ms  limit C/L={limit:.1f} items/s (SIMULATED judge)"
+        f"rubric judge via Runner : {ok} ok, {args.n - ok} judge_error in {elapsed:.2f} s "
+        f"= {rate:.1f} items/s, ratio to C/L {rate / limit:.3f}"
     )
     print(
-        f"rubric judge via Runner : {ok} ok, {args.n - ok} judge_error in {elapsed:.2f} s = {rate:.1f} items/s, "
-        f"ratio to C/L {rate / limit:.3f}"
-    )
-    print(
-        f"ragas.evaluate() legacy : {r_ok} ok, {r_failed} NaN in {r_elapsed:.2f} s = {r_rate:.1f} items/s, "
-        f"ratio to C/L {r_rate / limit:.3f}"
+        f"ragas.evaluate() legacy : {r_ok} ok, {r_failed} NaN in {r_elapsed:.2f} s "
+        f"= {r_rate:.1f} items/s, ratio to C/L {r_rate / limit:.3f}"
     )
     print(f"ours / ragas.evaluate(): {rate / r_rate:.2f}x" if r_rate else "ragas.evaluate() scored nothing")
     print(f"peak RSS (client process): {peak_rss_mb():.0f} MB")
