@@ -15,6 +15,7 @@ from typing import Any
 
 from paritylab.hashing import content_hash
 from paritylab.providers.base import ChatRequest
+from paritylab.sim.judge import judge_reply
 from paritylab.sim.profiles import SimProfile
 from paritylab.sim.text import content_words, count_tokens, sentences
 
@@ -70,8 +71,6 @@ class SimModel:
 
     def respond(self, request: ChatRequest, schema: dict[str, Any] | None = None) -> SimReply:
         """The answer; judge prompts and structured-output requests (`schema`) get the sim judge's."""
-        from paritylab.sim.judge import judge_reply
-
         key = self.request_key(request)
         rng = random.Random(key)
         verdict = judge_reply(self.profile, request, schema, key)
