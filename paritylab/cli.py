@@ -187,6 +187,9 @@ from paritylab.cli_cases import cases_app, dataset_app  # noqa: E402
 
 app.add_typer(cases_app, name="cases")
 app.add_typer(dataset_app, name="dataset")
+from paritylab.cli_judge import judge_app  # noqa: E402  (typer only: keeps --help fast)
+
+app.add_typer(judge_app, name="judge")
 
 
 def main() -> None:

@@ -142,6 +142,71 @@ class ReportConfig(_Strict):
     max_text_chars: int = Field(1200, ge=80, description="longer texts are cut in the report")
 
 
+DEFAULT_CRITERIA = (
+    "Faithfulness: every claim in the answer is supported by the context.",
+    "Relevance: the answer addresses the question that was asked.",
+    "Correctness: when a reference answer is given, the answer agrees with it.",
+)
+DEFAULT_REFUSAL_PATTERNS = (
+    r"\bI(?:'m| am) (?:sorry|afraid)\b.{0,40}\b(?:can(?:'|no)t|cannot|unable|not able)\b",
+    r"\bI(?:'m| am) not able to (?:help|assist)\b",
+    r"\bI can(?:'|no)t (?:help|assist) with\b",
+    r"\bI cannot (?:help|assist|comply)\b",
+    r"\bas an AI\b",
+)
+
+
+class RubricConfig(_Strict):
+    """The rubric judge (G-Eval style): criteria and an integer scale; the score is normalised to [0, 1]."""
+
+    criteria: tuple[str, ...] = Field(DEFAULT_CRITERIA, min_length=1)
+    scale_min: int = Field(1, ge=0)
+    scale_max: int = Field(5, ge=1)
+    max_tokens: int = Field(400, ge=16, description="judge reply budget")
+
+    @model_validator(mode="after")
+    def _scale_is_a_range(self) -> RubricConfig:
+        if self.scale_max <= self.scale_min:
+            raise ValueError(f"scale_max ({self.scale_max}) must be above scale_min ({self.scale_min})")
+        return self
+
+
+class PolicyConfig(_Strict):
+    """Checks without an LLM: refusals, PII in answers, JSON validity, length and format rules."""
+
+    refusal_patterns: tuple[str, ...] = Field(DEFAULT_REFUSAL_PATTERNS, description="Python regexes")
+    json_schema: dict[str, Any] | None = Field(None, description="json_valid: the schema answers must meet")
+    min_chars: int = Field(1, ge=0)
+    max_chars: int | None = Field(None, ge=1)
+    must_match: str | None = Field(None, description="format_ok: regex the answer must contain")
+    must_not_match: str | None = Field(None, description="format_ok: regex the answer must not contain")
+
+
+EmbeddingsBackend = Literal["lexical", "openai", "sentence-transformers"]
+
+
+class MetricsConfig(_Strict):
+    """Which metrics run, and how the judges and embeddings behind them are set up."""
+
+    enabled: tuple[str, ...] = Field(
+        ("token_f1", "grounded"), description="metric names; `paritylab judge metrics` lists them"
+    )
+    pairwise: bool = Field(False, description="also judge each candidate against the baseline, A vs B")
+    rubric: RubricConfig = Field(default_factory=lambda: RubricConfig.model_validate({}))
+    policy: PolicyConfig = Field(default_factory=lambda: PolicyConfig.model_validate({}))
+    embeddings: EmbeddingsBackend = "lexical"
+    embeddings_model: str | None = Field(
+        None, description="openai: the embedding model id; sentence-transformers: a model name or path"
+    )
+    embeddings_endpoint: str | None = Field(
+        None, description="openai: the [models] entry whose url/key to use"
+    )
+    ragas_model: str | None = Field(
+        None, description="[models] entry for ragas' LLM metrics (default: judge)"
+    )
+    ragas_concurrency: int = Field(8, ge=1, le=256, description="ragas calls in flight at once")
+
+
 class Settings(_Strict):
     store: Path = DEFAULT_STORE
     store_lock_timeout_s: float = Field(30.0, ge=0)
@@ -152,6 +217,7 @@ class Settings(_Strict):
     ingest: IngestConfig = Field(default_factory=lambda: IngestConfig.model_validate({}))
     cases: CasesConfig = Field(default_factory=lambda: CasesConfig.model_validate({}))
     report: ReportConfig = Field(default_factory=lambda: ReportConfig.model_validate({}))
+    metrics: MetricsConfig = Field(default_factory=lambda: MetricsConfig.model_validate({}))
     source: str = Field("<defaults>", exclude=True, description="where this config was read from")
 
     @model_validator(mode="after")
@@ -186,6 +252,18 @@ def _model_refs(settings: Settings) -> list[str]:
             problems.append(f"models.{name}: provider openai_compatible needs base_url")
     if settings.judge is not None and settings.judge not in names:
         problems.append(f"judge = '{settings.judge}' is not a [models] entry")
+    for key in ("ragas_model", "embeddings_endpoint"):
+        ref = getattr(settings.metrics, key)
+        if ref is not None and ref not in names:
+            problems.append(f"metrics.{key} = '{ref}' is not a [models] entry")
+    from paritylab.metrics.registry import available_metrics  # lazy: the registry imports this module
+
+    unknown = sorted(set(settings.metrics.enabled) - set(available_metrics()))
+    if unknown:
+        problems.append(
+            f"metrics.enabled: unknown metric(s) {', '.join(unknown)}; "
+            f"known: {', '.join(available_metrics())}"
+        )
     return problems
 
 
@@ -335,12 +413,17 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         "ingest": set(IngestConfig.model_fields),
         "cases": set(CasesConfig.model_fields),
         "report": set(ReportConfig.model_fields),
+        "metrics": set(MetricsConfig.model_fields),
+        "rubric": set(RubricConfig.model_fields),
+        "policy": set(PolicyConfig.model_fields),
     }
     # loc is (key,) at the top, (table, entry, key) inside an entry, (candidates, entry, params, key).
     if len(loc) == 4 and loc[2] == "params":
         section = "params"
     elif len(loc) == 2 and str(loc[0]) in known and loc[0] not in _ENTRY_TABLES:  # [ingest], [cases] ...
         section = str(loc[0])
+    elif len(loc) == 3 and loc[0] == "metrics" and loc[1] in ("rubric", "policy"):
+        section = str(loc[1])
     else:
         section = str(loc[0]) if len(loc) > 1 else "Settings"
     close = difflib.get_close_matches(str(loc[-1]), known.get(section, set()), n=1)

@@ -11,9 +11,11 @@ import math
 import random
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from paritylab.hashing import content_hash
 from paritylab.providers.base import ChatRequest
+from paritylab.sim.judge import judge_reply
 from paritylab.sim.profiles import SimProfile
 from paritylab.sim.text import content_words, count_tokens, sentences
 
@@ -67,13 +69,18 @@ class SimModel:
     def request_key(self, request: ChatRequest) -> str:
         return content_hash({"profile": self.profile.name, "request": repr(request)}, length=32)
 
-    def respond(self, request: ChatRequest) -> SimReply:
+    def respond(self, request: ChatRequest, schema: dict[str, Any] | None = None) -> SimReply:
+        """The answer; judge prompts and structured-output requests (`schema`) get the sim judge's."""
         key = self.request_key(request)
         rng = random.Random(key)
-        prompt = request.messages[-1].content if request.messages else ""
-        text = self._answer(*parse_prompt(prompt), rng)
-        if request.response_format == "json":
-            text = json.dumps({"answer": text})
+        verdict = judge_reply(self.profile, request, schema, key)
+        if verdict is not None:
+            text = verdict
+        else:
+            prompt = request.messages[-1].content if request.messages else ""
+            text = self._answer(*parse_prompt(prompt), rng)
+            if request.response_format == "json":
+                text = json.dumps({"answer": text})
         text, stop_reason = _limit(text, request.max_tokens, request.stop)
         prompt_text = " ".join([request.system or "", *(m.content for m in request.messages)])
         return SimReply(

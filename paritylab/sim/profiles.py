@@ -32,12 +32,16 @@ class SimProfile:
     price_input_per_mtok: float
     price_output_per_mtok: float
     faults: FaultRates = field(default_factory=FaultRates)
+    garbage: float = 0.0  # judge requests only: chance the verdict is unusable text (sim/judge.py)
 
     def with_latency(self, median_ms: float, p95_ms: float | None = None) -> SimProfile:
         return replace(self, latency_median_ms=median_ms, latency_p95_ms=p95_ms or median_ms)
 
     def with_faults(self, faults: FaultRates) -> SimProfile:
         return replace(self, faults=faults)
+
+    def with_garbage(self, rate: float) -> SimProfile:
+        return replace(self, garbage=rate)
 
 
 PROFILES: dict[str, SimProfile] = {
@@ -50,6 +54,8 @@ PROFILES: dict[str, SimProfile] = {
         SimProfile("weak", 0.60, 0.20, 0.05, 200, 600, 0.05, 0.20),
         SimProfile("flaky", 0.95, 0.02, 0.01, 350, 900, 0.15, 0.60, FaultRates(0.20, 0.05, 0.02, 0.0, 0.2)),
         SimProfile("judge", 0.99, 0.0, 0.0, 150, 400, 0.15, 0.60),
+        # A judge whose verdicts are unusable 30% of the time: exercises re-asks and judge_error rows.
+        SimProfile("judge-noisy", 0.99, 0.0, 0.0, 150, 400, 0.15, 0.60, garbage=0.30),
     ]
 }
 

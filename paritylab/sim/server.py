@@ -25,9 +25,11 @@ from paritylab.sim.wire import (
     WireError,
     anthropic_request,
     anthropic_response,
+    anthropic_tool,
     error_body,
     openai_request,
     openai_response,
+    openai_schema,
 )
 
 Scope = dict[str, Any]
@@ -48,8 +50,10 @@ class SimServer:
         hang_s: float = 30.0,
         retry_after_s: float | None = None,
         require_key: str | None = None,
+        judge_garbage: float | None = None,
     ) -> None:
         self.latency_ms = latency_ms
+        self.judge_garbage = judge_garbage
         self.retry_after_s = retry_after_s
         self.require_key = require_key
         self.faults = FaultPlan(faults, seed)
@@ -58,6 +62,8 @@ class SimServer:
 
     def profile(self, model: str) -> SimProfile:
         profile = profile_for_model(model)
+        if self.judge_garbage is not None:
+            profile = profile.with_garbage(self.judge_garbage)
         return profile.with_latency(self.latency_ms) if self.latency_ms is not None else profile
 
     def reset(self) -> None:
@@ -114,10 +120,15 @@ class SimServer:
             )
             await self._fault(send, outcome, flavour, retry_after)
             return
-        reply = sim.respond(request)
+        # Structured output (ragas via instructor): a json_schema response format or a forced tool call.
+        tool = anthropic_tool(body) if flavour == "anthropic" else None
+        schema = tool[1] if tool else (openai_schema(body) if flavour == "openai" else None)
+        reply = sim.respond(request, schema)
         await asyncio.sleep(reply.latency_ms / 1000)
-        wire = openai_response if flavour == "openai" else anthropic_response
-        await _reply(send, 200, wire(model, reply))
+        if flavour == "openai":
+            await _reply(send, 200, openai_response(model, reply))
+        else:
+            await _reply(send, 200, anthropic_response(model, reply, tool[0] if tool else None))
 
     async def _fault(self, send: Send, outcome: Outcome, flavour: str, retry_after_s: float) -> None:
         if outcome == "timeout":

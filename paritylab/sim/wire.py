@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 from paritylab.providers.base import ChatRequest, Message
@@ -82,6 +83,30 @@ def anthropic_request(body: dict[str, Any]) -> ChatRequest:
     )
 
 
+def openai_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of a `response_format: json_schema` request (json_object mode carries it in a prompt)."""
+    fmt = body.get("response_format") or {}
+    spec = fmt.get("json_schema") if isinstance(fmt, dict) and fmt.get("type") == "json_schema" else None
+    schema = spec.get("schema") if isinstance(spec, dict) else None
+    return schema if isinstance(schema, dict) else None
+
+
+def anthropic_tool(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(name, input schema) of the tool the reply must call: the forced one, else the only one offered."""
+    tools = body.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return None
+    choice = body.get("tool_choice") or {}
+    forced = choice.get("name") if isinstance(choice, dict) and choice.get("type") == "tool" else None
+    if forced is None and len(tools) > 1:
+        return None  # the model may answer in text: a plain reply is valid
+    for tool in tools:
+        if isinstance(tool, dict) and (forced is None or tool.get("name") == forced):
+            schema = tool.get("input_schema")
+            return str(tool.get("name")), schema if isinstance(schema, dict) else {}
+    raise WireError(f"tool_choice names {forced!r}, which is not among the tools")
+
+
 def openai_response(model: str, reply: SimReply) -> dict[str, Any]:
     finish = "length" if reply.stop_reason == "length" else "stop"
     return {
@@ -100,17 +125,38 @@ def openai_response(model: str, reply: SimReply) -> dict[str, Any]:
     }
 
 
-def anthropic_response(model: str, reply: SimReply) -> dict[str, Any]:
+def anthropic_response(model: str, reply: SimReply, tool: str | None = None) -> dict[str, Any]:
+    stop_reason = "max_tokens" if reply.stop_reason == "length" else "end_turn"
+    content: list[dict[str, Any]] = [{"type": "text", "text": reply.text}]
+    if tool is not None:
+        stop_reason = "tool_use" if stop_reason == "end_turn" else stop_reason
+        content = [
+            {
+                "type": "tool_use",
+                "id": f"toolu_sim{next(_ids)}",
+                "name": tool,
+                "input": _tool_input(reply.text),
+            }
+        ]
     return {
         "id": f"msg_sim{next(_ids)}",
         "type": "message",
         "role": "assistant",
         "model": model,
-        "stop_reason": "max_tokens" if reply.stop_reason == "length" else "end_turn",
+        "stop_reason": stop_reason,
         "stop_sequence": None,
-        "content": [{"type": "text", "text": reply.text}],
+        "content": content,
         "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens},
     }
+
+
+def _tool_input(text: str) -> dict[str, Any]:
+    """A tool call always carries an object; an unusable verdict arrives as one the schema rejects."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return {"text": text}
+    return value if isinstance(value, dict) else {"value": value}
 
 
 def error_body(flavour: str, kind: str, message: str) -> dict[str, Any]:
