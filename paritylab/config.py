@@ -102,6 +102,31 @@ class IngestConfig(_Strict):
     redact_extra: dict[str, str] = Field({}, description="extra PII patterns: KIND = RE2 regex")
 
 
+class OnlineConfig(_Strict):
+    """Online evals: production responses scored as logged, aggregated per day and watched for drift."""
+
+    metrics: tuple[str, ...] = Field(
+        ("grounded",), min_length=1, description="reference-free metrics from the registry (judges too)"
+    )
+    sample_rate: float = Field(1.0, ge=0, le=1, description="share of answered calls scored (seeded hash)")
+    max_per_day: int | None = Field(500, ge=1, description="at most this many scored calls per UTC day")
+    seed: int = 0
+    window_days: int = Field(1, ge=1, le=366, description="days scored per run, ending at the latest log")
+    trailing_days: int = Field(7, ge=1, le=90, description="each day is compared with this many before it")
+    tolerance: float = Field(0.02, ge=0, le=1, description="degraded only if the CI of the drop exceeds it")
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    bootstrap_resamples: int = Field(2000, ge=200, le=100_000)
+    min_scored: int = Field(20, ge=2, description="fewer scored items on either side: no comparison")
+    low_score_threshold: float = Field(0.5, ge=0, le=1, description="items below it feed the miner")
+    cost_per_call_budget_usd: float | None = Field(None, gt=0)
+    daily_cost_budget_usd: float | None = Field(None, gt=0, description="per app/model/prompt version")
+    latency_p95_slo_ms: float | None = Field(None, gt=0)
+    error_rate_slo: float | None = Field(None, ge=0, le=1)
+    chunk_size: int = Field(250, ge=1, description="items per scoring task")
+    task_runner: Literal["threads", "dask"] = Field("threads", description="dask needs a Prefect server")
+    dask_workers: int = Field(2, ge=1, le=64)
+
+
 class Settings(_Strict):
     store: Path = DEFAULT_STORE
     store_lock_timeout_s: float = Field(30.0, ge=0)
@@ -110,6 +135,7 @@ class Settings(_Strict):
     prompts: dict[str, PromptConfig] = {}
     candidates: dict[str, CandidateConfig] = {}
     ingest: IngestConfig = Field(default_factory=lambda: IngestConfig.model_validate({}))
+    online: OnlineConfig = Field(default_factory=lambda: OnlineConfig.model_validate({}))
     source: str = Field("<defaults>", exclude=True, description="where this config was read from")
 
     @model_validator(mode="after")
@@ -291,12 +317,13 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         "candidates": set(CandidateConfig.model_fields),
         "params": set(GenerationParams.model_fields),
         "ingest": set(IngestConfig.model_fields),
+        "online": set(OnlineConfig.model_fields),
     }
     # loc is (key,) at the top, (table, entry, key) inside an entry, (candidates, entry, params, key).
     if len(loc) == 4 and loc[2] == "params":
         section = "params"
-    elif len(loc) == 2 and loc[0] == "ingest":
-        section = "ingest"
+    elif len(loc) == 2 and loc[0] in ("ingest", "online"):
+        section = str(loc[0])
     else:
         section = str(loc[0]) if len(loc) > 1 else "Settings"
     close = difflib.get_close_matches(str(loc[-1]), known.get(section, set()), n=1)
