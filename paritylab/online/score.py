@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from paritylab import aio
 from paritylab.errors import ConfigError
@@ -63,17 +63,20 @@ def score_chunk(settings: Settings, chunk: Chunk) -> ScoredChunk:
 _OUTPUTS_SQL = f"""
 INSERT OR IGNORE INTO outputs (run_id, case_id, candidate_id, candidate, model_name, output_text, status,
     error_class, error_message, input_tokens, output_tokens, cost_usd, latency_ms, attempts, created_at)
-SELECT d.run_id, l.log_id, '{PRODUCTION}',
+SELECT DISTINCT b.run_id, l.log_id, '{PRODUCTION}',
        concat_ws('/', coalesce(l.app, ''), coalesce(l.model, ''), coalesce(l.prompt_version, '')),
        l.model, l.output_text, l.status, NULL, l.error, l.input_tokens, l.output_tokens,
-       coalesce(l.cost_usd, 0), l.latency_ms, 1, ?
-FROM logs l JOIN online_batch d ON d.log_id = l.log_id
+       coalesce(l.cost_usd, 0), l.latency_ms, 1, b.created_at
+FROM logs l JOIN online_batch b ON b.case_id = l.log_id
 """
 
-_SCORES_SQL = """
+# Existing rows stay; only a judge error is replaced by a new attempt (a rerun retries failures).
+_SCORES_SQL = f"""
 INSERT INTO scores (run_id, case_id, candidate_id, metric, value, label, rationale, status, error, judge,
                     simulated, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+SELECT run_id, case_id, '{PRODUCTION}', metric, value, label, rationale, status, error, judge, simulated,
+       created_at
+FROM online_batch
 ON CONFLICT (run_id, case_id, candidate_id, metric) DO UPDATE SET
     value = excluded.value, label = excluded.label, rationale = excluded.rationale,
     status = excluded.status, error = excluded.error, judge = excluded.judge,
@@ -83,28 +86,40 @@ WHERE scores.status = 'judge_error'
 
 
 def record_scores(store: Store, days: dict[str, date], scored: list[ScoredChunk]) -> int:
-    """Write the logged answers to `outputs` and their scores to `scores` in one transaction.
-    Idempotent: existing rows stay, except judge errors, which a new attempt replaces."""
+    """Write the logged answers to `outputs` and their scores to `scores`, in one transaction."""
+    import pyarrow as pa
+
     now = utcnow()
-    ids = sorted({i for chunk in scored for i in chunk.item_ids})
-    rows = [
-        (run_id_for(days[item_id]), item_id, PRODUCTION, s.metric, s.value, s.label, s.rationale, s.status,
-         s.error, s.judge, s.simulated, now)
-        for chunk in scored
-        for item_id, s in zip(chunk.item_ids, chunk.scores, strict=True)
-    ]  # fmt: skip
+    batch = pa.Table.from_pylist(
+        [
+            {"run_id": run_id_for(days[item_id]), "case_id": item_id, "metric": s.metric, "value": s.value,
+             "label": s.label, "rationale": s.rationale, "status": s.status, "error": s.error,
+             "judge": s.judge, "simulated": s.simulated, "created_at": now}
+            for chunk in scored
+            for item_id, s in zip(chunk.item_ids, chunk.scores, strict=True)
+        ],
+        schema=_batch_schema(pa),
+    )  # fmt: skip
+    if not batch.num_rows:
+        return 0
     store.execute("BEGIN TRANSACTION")
     try:
-        store.execute("CREATE OR REPLACE TEMP TABLE online_batch (log_id VARCHAR, run_id VARCHAR)")
-        if ids:
-            store.con.executemany(
-                "INSERT INTO online_batch VALUES (?, ?)", [(i, run_id_for(days[i])) for i in ids]
-            )
-            store.execute(_OUTPUTS_SQL, [now])
-            store.con.executemany(_SCORES_SQL, rows)
-        store.execute("DROP TABLE online_batch")
+        store.con.register("online_batch", batch)
+        store.execute(_OUTPUTS_SQL)
+        store.execute(_SCORES_SQL)
         store.execute("COMMIT")
     except Exception:
         store.execute("ROLLBACK")
         raise
-    return len(rows)
+    finally:
+        store.con.unregister("online_batch")
+    return int(batch.num_rows)
+
+
+def _batch_schema(pa: Any) -> Any:
+    text, flag = pa.string(), pa.bool_()
+    names = ["run_id", "case_id", "metric", "label", "rationale", "status", "error", "judge"]
+    return pa.schema(
+        [*((n, text) for n in names), ("value", pa.float64()), ("simulated", flag),
+         ("created_at", pa.timestamp("us", tz="UTC"))]
+    )  # fmt: skip
