@@ -20,3 +20,12 @@ def db_path(tmp_path: Path) -> Path:
 def logs(db_path: Path) -> Iterator[LogFactory]:
     with open_store(db_path) as store:
         yield LogFactory(store)
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """One Prefect test harness for this directory's flow tests (a temporary SQLite API)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
