@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from paritylab._env import apply_quiet_defaults
+from paritylab.cli_serve import serve
 
 if TYPE_CHECKING:
     from paritylab.providers.runner import CallResult
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command()(serve)
 StoreOpt = Annotated[
     Path | None,
     typer.Option(

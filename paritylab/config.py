@@ -22,7 +22,7 @@ from paritylab.hashing import content_hash
 DEFAULT_CONFIG_FILE = "paritylab.toml"
 DEFAULT_STORE = Path(".paritylab/paritylab.duckdb")
 ENV_PREFIX = "PARITYLAB_"
-_NOT_FIELDS = {"CONFIG"}  # PARITYLAB_CONFIG names the file itself
+_NOT_FIELDS = {"CONFIG", "HOME"}  # the config file itself; the checkout prefect.yaml runs flows in
 ProviderKind = Literal["openai", "anthropic", "openai_compatible", "sim"]
 DEFAULT_KEY_ENV: dict[str, str] = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 

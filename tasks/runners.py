@@ -21,7 +21,13 @@ def task_runner(kind: RunnerKind, dask_workers: int = 2, max_threads: int = 4) -
     _require_server()
     from prefect_dask import DaskTaskRunner
 
-    cluster = {"n_workers": dask_workers, "threads_per_worker": 1, "processes": True}
+    # No dashboard: it would claim port 8787 (and a second cluster would fight over it).
+    cluster = {
+        "n_workers": dask_workers,
+        "threads_per_worker": 1,
+        "processes": True,
+        "dashboard_address": None,
+    }
     return DaskTaskRunner(cluster_kwargs=cluster)
 
 
