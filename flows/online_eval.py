@@ -45,6 +45,8 @@ def online_eval(
     settings = load_config(config, store)
     kind = task_runner or settings.online.task_runner
     runner = make_task_runner(kind, settings.online.dask_workers)
+    workers = f" ({settings.online.dask_workers} workers)" if kind == "dask" else ""
+    print(f"task runner: {type(runner).__name__}{workers}")
     summary = score_online_window.with_options(task_runner=runner)(config, store, days, end)
     publish_online_summary(summary)
     return summary
