@@ -4,6 +4,7 @@ API, their artifacts and logs read back; everything started here is stopped (alw
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -196,3 +197,42 @@ def test_nightly_and_the_dask_option_run_on_a_real_server(deployed: Deployed) ->
         [scored] = s.rows("SELECT count(*) AS n FROM scores WHERE candidate_id = 'production'")
         [answered] = s.rows("SELECT count(*) AS n FROM logs WHERE status = 'ok' AND output_text IS NOT NULL")
     assert scored["n"] == answered["n"] > 250  # every answered call (sample rate 1), in chunks of 60
+
+
+def test_paritylab_serve_runs_a_deployment_from_one_process(deployed: Deployed) -> None:
+    d, store = deployed, deployed.tmp / "served.duckdb"
+    _ingest(store, LOGS / "wrapper-2026-11-20.jsonl")
+    with _client(d.url) as client:  # one or the other: the worker's deployment of the same name goes
+        client.delete_deployment(client.read_deployment_by_name("online-eval/online-eval").id)
+    cmd = [sys.executable, "-m", "paritylab.cli", "serve", "--only", "online-eval", "--store", str(store)]
+    served = start("serve", cmd, d.env, ROOT, d.tmp)
+    try:
+        t0 = time.monotonic()
+        _wait_served(d, served, "online-eval/online-eval", timeout_s=120)
+        run = _trigger(d, "online-eval/online-eval", {})  # the store comes from `serve --store`
+        states = _wait_final(d, [run], timeout_s=180)
+        d.timings["serve_s"] = time.monotonic() - t0
+        assert states == {run: "COMPLETED"}, served.tail(80)
+        with _client(d.url) as client:
+            assert client.read_flow_run(run).work_pool_name is None  # run by `serve`, not by the worker
+            assert "online-eval" in _artifacts(client, _family(client, run))
+    finally:
+        stop(served)
+    with open_store(store) as s:
+        [scored] = s.rows("SELECT count(*) AS n FROM scores WHERE run_id = 'online-2026-11-20'")
+    assert scored["n"] > 250
+
+
+def _wait_served(d: Deployed, served: Started, name: str, timeout_s: float) -> None:
+    """Until `serve` has registered the deployment (without a work pool: the serving process runs it)."""
+    from prefect.exceptions import ObjectNotFound
+
+    deadline = time.monotonic() + timeout_s
+    with _client(d.url) as client:
+        while time.monotonic() < deadline:
+            assert served.popen.poll() is None, f"paritylab serve exited:\n{served.tail()}"
+            with contextlib.suppress(ObjectNotFound):
+                if client.read_deployment_by_name(name).work_pool_name is None:
+                    return
+            time.sleep(1)
+    raise AssertionError(f"{name} not served after {timeout_s} s:\n{served.tail()}")
