@@ -162,11 +162,13 @@ def write_daily(store: Store, rows: list[DailyRow], cfg: OnlineConfig) -> int:
                                 "latency_p95_slo_ms", "error_rate_slo", "seed"})
     )  # fmt: skip
     now = utcnow()
+    columns = [*DailyRow.__dataclass_fields__, "settings", "computed_at"]
     values = [(*asdict(r).values(), settings, now) for r in rows]
-    marks = ", ".join("?" * (len(DailyRow.__dataclass_fields__) + 2))
+    marks = ", ".join("?" * len(columns))
+    sql = f"INSERT OR REPLACE INTO online_daily ({', '.join(columns)}) VALUES ({marks})"
     store.execute("BEGIN TRANSACTION")
     try:
-        store.con.executemany(f"INSERT OR REPLACE INTO online_daily VALUES ({marks})", values)
+        store.con.executemany(sql, values)
         store.execute("COMMIT")
     except Exception:
         store.execute("ROLLBACK")

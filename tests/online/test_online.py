@@ -3,6 +3,7 @@ flags, the miner's query, and clear errors for metrics that cannot run on produc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +23,17 @@ from paritylab.online.window import Window, parse_day
 from paritylab.store import open_store
 
 D = date(2026, 11, 10)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "online.duckdb"
+
+
+@pytest.fixture
+def logs(db_path: Path) -> Iterator[LogFactory]:
+    with open_store(db_path) as store:
+        yield LogFactory(store)
 
 
 def day(n: int) -> date:

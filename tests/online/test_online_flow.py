@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,16 @@ TWO_DAYS = [
     str(ROOT / "datasets/sample/logs/wrapper-2026-11-19.jsonl"),
     str(ROOT / "datasets/sample/logs/wrapper-2026-11-20.jsonl"),
 ]
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """One Prefect test harness for these flow tests (a temporary SQLite API). No conftest.py here: a
+    second conftest module would shadow tests/conftest.py for `from conftest import ...`."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
 
 
 def artifacts_of(flow_run_id: UUID) -> dict[str, Any]:
