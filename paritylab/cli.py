@@ -9,6 +9,7 @@ import typer
 
 from paritylab._env import apply_quiet_defaults
 from paritylab.cli_report import report
+from paritylab.cli_serve import serve
 
 if TYPE_CHECKING:
     from paritylab.providers.runner import CallResult
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command()(serve)
 StoreOpt = Annotated[
     Path | None,
     typer.Option(

@@ -22,7 +22,7 @@ from paritylab.hashing import content_hash
 DEFAULT_CONFIG_FILE = "paritylab.toml"
 DEFAULT_STORE = Path(".paritylab/paritylab.duckdb")
 ENV_PREFIX = "PARITYLAB_"
-_NOT_FIELDS = {"CONFIG"}  # PARITYLAB_CONFIG names the file itself
+_NOT_FIELDS = {"CONFIG", "HOME"}  # the config file itself; the checkout prefect.yaml runs flows in
 ProviderKind = Literal["openai", "anthropic", "openai_compatible", "sim"]
 DEFAULT_KEY_ENV: dict[str, str] = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 
@@ -207,6 +207,31 @@ class MetricsConfig(_Strict):
     ragas_concurrency: int = Field(8, ge=1, le=256, description="ragas calls in flight at once")
 
 
+class OnlineConfig(_Strict):
+    """Online evals: production responses scored as logged, aggregated per day and watched for drift."""
+
+    metrics: tuple[str, ...] = Field(
+        ("grounded",), min_length=1, description="reference-free metrics from the registry (judges too)"
+    )
+    sample_rate: float = Field(1.0, ge=0, le=1, description="share of answered calls scored (seeded hash)")
+    max_per_day: int | None = Field(500, ge=1, description="at most this many scored calls per UTC day")
+    seed: int = 0
+    window_days: int = Field(1, ge=1, le=366, description="days scored per run, ending at the latest log")
+    trailing_days: int = Field(7, ge=1, le=90, description="each day is compared with this many before it")
+    tolerance: float = Field(0.02, ge=0, le=1, description="degraded only if the CI of the drop exceeds it")
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    bootstrap_resamples: int = Field(2000, ge=200, le=100_000)
+    min_scored: int = Field(20, ge=2, description="fewer scored items on either side: no comparison")
+    low_score_threshold: float = Field(0.5, ge=0, le=1, description="items below it feed the miner")
+    cost_per_call_budget_usd: float | None = Field(None, gt=0)
+    daily_cost_budget_usd: float | None = Field(None, gt=0, description="per app/model/prompt version")
+    latency_p95_slo_ms: float | None = Field(None, gt=0)
+    error_rate_slo: float | None = Field(None, ge=0, le=1)
+    chunk_size: int = Field(250, ge=1, description="items per scoring task")
+    task_runner: Literal["threads", "dask"] = Field("threads", description="dask needs a Prefect server")
+    dask_workers: int = Field(2, ge=1, le=64)
+
+
 class Settings(_Strict):
     store: Path = DEFAULT_STORE
     store_lock_timeout_s: float = Field(30.0, ge=0)
@@ -218,6 +243,7 @@ class Settings(_Strict):
     cases: CasesConfig = Field(default_factory=lambda: CasesConfig.model_validate({}))
     report: ReportConfig = Field(default_factory=lambda: ReportConfig.model_validate({}))
     metrics: MetricsConfig = Field(default_factory=lambda: MetricsConfig.model_validate({}))
+    online: OnlineConfig = Field(default_factory=lambda: OnlineConfig.model_validate({}))
     source: str = Field("<defaults>", exclude=True, description="where this config was read from")
 
     @model_validator(mode="after")
@@ -416,6 +442,7 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         "metrics": set(MetricsConfig.model_fields),
         "rubric": set(RubricConfig.model_fields),
         "policy": set(PolicyConfig.model_fields),
+        "online": set(OnlineConfig.model_fields),
     }
     # loc is (key,) at the top, (table, entry, key) inside an entry, (candidates, entry, params, key).
     if len(loc) == 4 and loc[2] == "params":

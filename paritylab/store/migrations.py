@@ -303,6 +303,42 @@ CREATE TABLE reports (
 );
 """
 
+M007_ONLINE_DAILY = """
+-- Online evals: per UTC day, app, model, prompt version and metric. Call figures (n_calls .. latency)
+-- cover every logged call of the group that day and repeat on each metric's row; score figures cover
+-- the scored sample. The comparison is with the pooled scores of the trailing days.
+CREATE TABLE online_daily (
+    day             DATE NOT NULL,
+    app             VARCHAR NOT NULL,        -- '' when the log did not say
+    model           VARCHAR NOT NULL,
+    prompt_version  VARCHAR NOT NULL,
+    metric          VARCHAR NOT NULL,
+    n_calls         INTEGER NOT NULL,
+    n_errors        INTEGER NOT NULL,
+    error_rate      DOUBLE NOT NULL,
+    cost_usd        DOUBLE NOT NULL,
+    cost_per_call_usd DOUBLE,
+    latency_p50_ms  DOUBLE,
+    latency_p95_ms  DOUBLE,
+    n_scored        INTEGER NOT NULL,        -- scores with status ok
+    n_failed        INTEGER NOT NULL,        -- judge_error scores
+    mean            DOUBLE,
+    ci_low          DOUBLE,
+    ci_high         DOUBLE,
+    trailing_n      INTEGER NOT NULL,
+    trailing_mean   DOUBLE,
+    delta           DOUBLE,                  -- mean - trailing_mean
+    delta_ci_low    DOUBLE,
+    delta_ci_high   DOUBLE,
+    degraded        BOOLEAN NOT NULL,        -- delta_ci_high < -tolerance
+    -- degraded | over_cost_per_call | over_daily_cost | over_latency_slo | over_error_rate
+    flags           VARCHAR[] NOT NULL,
+    settings        JSON NOT NULL,           -- tolerance, confidence, budgets used
+    computed_at     TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (day, app, model, prompt_version, metric)
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_runs_calls_responses", M001_RUNS_CALLS_RESPONSES),
     ("m002_logs_quarantine_batches", M002_LOGS_QUARANTINE_BATCHES),
@@ -310,6 +346,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m004_outputs_scores", M004_OUTPUTS_SCORES),
     ("m005_parity", M005_PARITY),
     ("m006_reports", M006_REPORTS),
+    ("m007_online_daily", M007_ONLINE_DAILY),
 ]
 
 
