@@ -102,6 +102,38 @@ class IngestConfig(_Strict):
     redact_extra: dict[str, str] = Field({}, description="extra PII patterns: KIND = RE2 regex")
 
 
+class MetricGate(_Strict):
+    """How one metric takes part in the parity verdict."""
+
+    margin: float = Field(0.05, ge=0, le=1, description="non-inferiority margin: delta >= -margin is parity")
+    gated: bool = Field(True, description="gated metrics decide the verdict; others are reported only")
+
+
+class ParityConfig(_Strict):
+    """Model-upgrade comparison: which metrics decide, with which margins, budgets and statistics."""
+
+    baseline: str | None = Field(None, description="candidate name the others are compared with")
+    dataset: str = Field("golden", description="default eval dataset (latest version unless NAME@vN)")
+    metrics: dict[str, MetricGate] = Field(
+        default_factory=lambda: {"token_f1": MetricGate.model_validate({})},
+        description="metric name -> margin and whether it is gated",
+    )
+    resamples: int = Field(2000, ge=2000, le=100_000, description="bootstrap resamples")
+    seed: int = 0
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="two-sided: the CI is (1 - alpha)")
+    ci_method: Literal["bca", "percentile"] = "bca"
+    power: float = Field(0.8, gt=0.5, lt=1, description="for the cases-needed estimate")
+    min_cases: int = Field(30, ge=2, description="fewer paired cases can never PASS")
+    max_cases_needed: int = Field(20_000, ge=100, description="the cases-needed estimate is capped here")
+    max_cost_per_success_ratio: float | None = Field(1.10, gt=0, description="vs the baseline")
+    max_p95_latency_ms: float | None = Field(None, gt=0)
+    max_p95_latency_ratio: float | None = Field(1.25, gt=0, description="vs the baseline")
+    max_error_rate_increase: float | None = Field(0.02, ge=0, le=1, description="absolute, vs baseline")
+    max_judge_failure_rate: float = Field(0.10, ge=0, le=1)
+    max_swap_inconsistency: float = Field(0.20, ge=0, le=1, description="pairwise judge, both orders")
+    batch_size: int = Field(50, ge=1, le=10_000, description="cases per generate/score batch")
+
+
 class Settings(_Strict):
     store: Path = DEFAULT_STORE
     store_lock_timeout_s: float = Field(30.0, ge=0)
@@ -110,6 +142,7 @@ class Settings(_Strict):
     prompts: dict[str, PromptConfig] = {}
     candidates: dict[str, CandidateConfig] = {}
     ingest: IngestConfig = Field(default_factory=lambda: IngestConfig.model_validate({}))
+    parity: ParityConfig = Field(default_factory=lambda: ParityConfig.model_validate({}))
     source: str = Field("<defaults>", exclude=True, description="where this config was read from")
 
     @model_validator(mode="after")
@@ -149,6 +182,9 @@ def _model_refs(settings: Settings) -> list[str]:
 
 def _candidate_refs(settings: Settings) -> list[str]:
     problems = []
+    baseline = settings.parity.baseline
+    if baseline is not None and baseline not in settings.candidates:
+        problems.append(f"parity.baseline = '{baseline}' is not a [candidates] entry")
     for name, cand in settings.candidates.items():
         if cand.model not in settings.models:
             problems.append(f"candidates.{name}.model = '{cand.model}' is not a [models] entry")
@@ -291,12 +327,16 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         "candidates": set(CandidateConfig.model_fields),
         "params": set(GenerationParams.model_fields),
         "ingest": set(IngestConfig.model_fields),
+        "parity": set(ParityConfig.model_fields),
+        "metrics": set(MetricGate.model_fields),
     }
     # loc is (key,) at the top, (table, entry, key) inside an entry, (candidates, entry, params, key).
     if len(loc) == 4 and loc[2] == "params":
         section = "params"
-    elif len(loc) == 2 and loc[0] == "ingest":
-        section = "ingest"
+    elif len(loc) == 2 and loc[0] in ("ingest", "parity"):
+        section = str(loc[0])
+    elif len(loc) == 4 and loc[:2] == ("parity", "metrics"):
+        section = "metrics"
     else:
         section = str(loc[0]) if len(loc) > 1 else "Settings"
     close = difflib.get_close_matches(str(loc[-1]), known.get(section, set()), n=1)
