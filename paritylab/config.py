@@ -123,7 +123,7 @@ class ParityConfig(_Strict):
     alpha: float = Field(0.05, gt=0, lt=0.5, description="two-sided: the CI is (1 - alpha)")
     ci_method: Literal["bca", "percentile"] = "bca"
     power: float = Field(0.8, gt=0.5, lt=1, description="for the cases-needed estimate")
-    min_cases: int = Field(30, ge=2, description="fewer paired cases can never PASS")
+    min_cases: int = Field(30, ge=2, description="fewer paired cases decide nothing")
     max_cases_needed: int = Field(20_000, ge=100, description="the cases-needed estimate is capped here")
     max_cost_per_success_ratio: float | None = Field(1.10, gt=0, description="vs the baseline")
     max_p95_latency_ms: float | None = Field(None, gt=0)

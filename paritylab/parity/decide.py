@@ -42,34 +42,42 @@ def budget_breaches(base: OpsStats, cand: OpsStats, budgets: Budgets) -> list[st
     """Each broken budget as a phrase; empty when all are met."""
     out = []
     ratio = _ratio(cand.cost_per_success_usd, base.cost_per_success_usd)
-    if budgets.max_cost_per_success_ratio is not None and ratio is not None:
-        if ratio > budgets.max_cost_per_success_ratio:
-            out.append(f"cost per successful answer is {ratio:.2f}x the baseline's "
-                       f"(limit {budgets.max_cost_per_success_ratio:.2f}x)")
+    if _over(ratio, budgets.max_cost_per_success_ratio):
+        out.append(
+            f"cost per successful answer is {ratio:.2f}x the baseline's "
+            f"(limit {budgets.max_cost_per_success_ratio:.2f}x)"
+        )
     if cand.n_ok == 0:
         out.append("no successful answer at all")
     p95 = cand.latency_p95_ms
-    if budgets.max_p95_latency_ms is not None and p95 is not None and p95 > budgets.max_p95_latency_ms:
+    if _over(p95, budgets.max_p95_latency_ms):
         out.append(f"p95 latency is {p95:.0f} ms (limit {budgets.max_p95_latency_ms:.0f} ms)")
     lat_ratio = _ratio(p95, base.latency_p95_ms)
-    if budgets.max_p95_latency_ratio is not None and lat_ratio is not None:
-        if lat_ratio > budgets.max_p95_latency_ratio:
-            out.append(f"p95 latency is {lat_ratio:.2f}x the baseline's (limit {budgets.max_p95_latency_ratio:.2f}x)")
+    if _over(lat_ratio, budgets.max_p95_latency_ratio):
+        out.append(
+            f"p95 latency is {lat_ratio:.2f}x the baseline's (limit {budgets.max_p95_latency_ratio:.2f}x)"
+        )
     increase = cand.error_rate - base.error_rate
     if budgets.max_error_rate_increase is not None and increase > budgets.max_error_rate_increase:
-        out.append(f"error rate is {cand.error_rate:.1%} vs {base.error_rate:.1%} for the baseline "
-                   f"(allowed increase {budgets.max_error_rate_increase:.1%})")
+        out.append(
+            f"error rate is {cand.error_rate:.1%} vs {base.error_rate:.1%} for the baseline "
+            f"(allowed increase {budgets.max_error_rate_increase:.1%})"
+        )
     return out
 
 
 def judge_problems(cand: OpsStats, budgets: Budgets) -> list[str]:
     out = []
     if cand.judge_failure_rate is not None and cand.judge_failure_rate > budgets.max_judge_failure_rate:
-        out.append(f"the judge failed on {cand.judge_failure_rate:.0%} of items "
-                   f"(limit {budgets.max_judge_failure_rate:.0%})")
+        out.append(
+            f"the judge failed on {cand.judge_failure_rate:.0%} of items "
+            f"(limit {budgets.max_judge_failure_rate:.0%})"
+        )
     if cand.swap_consistency is not None and 1 - cand.swap_consistency > budgets.max_swap_inconsistency:
-        out.append(f"the pairwise judge contradicted itself on {1 - cand.swap_consistency:.0%} of pairs "
-                   f"when the order was swapped (limit {budgets.max_swap_inconsistency:.0%})")
+        out.append(
+            f"the pairwise judge contradicted itself on {1 - cand.swap_consistency:.0%} of pairs "
+            f"when the order was swapped (limit {budgets.max_swap_inconsistency:.0%})"
+        )
     return out
 
 
@@ -90,21 +98,42 @@ def decide(
     name, base = candidate.candidate, baseline.candidate
 
     def verdict(v: Verdict, reason: str, cases: int | None = None) -> CandidateVerdict:
-        return CandidateVerdict(candidate.candidate_id, name, v, reason, cases, candidate.n_cases, broken, judges)
+        return CandidateVerdict(
+            candidate.candidate_id, name, v, reason, cases, candidate.n_cases, broken, judges
+        )
 
     if broken or failed:
         parts = [_worse(c, stats) for c in failed] + broken
         return verdict("FAIL", f"{name} FAILS against {base}: " + "; ".join(parts) + ".")
     if judges:
-        return verdict("INCONCLUSIVE", f"{name} cannot be judged reliably against {base}: "
-                       + "; ".join(judges) + ".", needed)
+        return verdict(
+            "INCONCLUSIVE",
+            f"{name} cannot be judged reliably against {base}: " + "; ".join(judges) + ".",
+            needed,
+        )
     if not gated:
         return verdict("INCONCLUSIVE", f"{name}: no gated metric was computed, so nothing decides it.")
     if open_:
-        return verdict("INCONCLUSIVE", f"Cannot tell yet whether {name} is as good as {base}: "
-                       + "; ".join(_undecided(c, stats) for c in open_) + ".", needed)
-    return verdict("PASS", f"{name} is not worse than {base}: "
-                   + "; ".join(_fine(c, stats) for c in gated) + "; " + _budgets_met(baseline, candidate) + ".")
+        return verdict(
+            "INCONCLUSIVE",
+            f"Cannot tell yet whether {name} is as good as {base}: "
+            + "; ".join(_undecided(c, stats) for c in open_)
+            + ".",
+            needed,
+        )
+    return verdict(
+        "PASS",
+        f"{name} is not worse than {base}: "
+        + "; ".join(_fine(c, stats) for c in gated)
+        + "; "
+        + _budgets_met(baseline, candidate)
+        + ".",
+    )
+
+
+def _over(value: float | None, limit: float | None) -> bool:
+    """A budget is broken only when both the figure and its limit exist."""
+    return value is not None and limit is not None and value > limit
 
 
 def _ratio(value: float | None, reference: float | None) -> float | None:
@@ -126,19 +155,24 @@ def _fine(c: MetricComparison, stats: StatSettings) -> str:
 def _undecided(c: MetricComparison, stats: StatSettings) -> str:
     if c.delta is None:
         return f"{c.metric} has no paired scores"
-    if c.n < stats.min_cases and c.ci_low is not None and c.ci_low >= -c.margin:
-        where = f"only {c.n} paired cases (at least {stats.min_cases} are needed to PASS)"
+    if c.n < stats.min_cases:
+        where = f"only {c.n} paired cases (at least {stats.min_cases} are needed to decide)"
     else:
         where = f"the CI straddles the {-c.margin:+.3f} margin"
-    more = (f"more than {c.cases_needed} cases would be needed: the difference is about at the margin"
-            if c.capped else f"about {c.cases_needed} cases would decide it")
+    more = (
+        f"more than {c.cases_needed} cases would be needed: the difference is about at the margin"
+        if c.capped
+        else f"about {c.cases_needed} cases would decide it"
+    )
     return f"{c.metric} {_ci(c, stats)}: {where}; {more}"
 
 
 def _budgets_met(base: OpsStats, cand: OpsStats) -> str:
     cost = _ratio(cand.cost_per_success_usd, base.cost_per_success_usd)
     lat = _ratio(cand.latency_p95_ms, base.latency_p95_ms)
-    figures = [f"cost per success {cost:.2f}x" if cost is not None else "",
-               f"p95 latency {lat:.2f}x" if lat is not None else "",
-               f"error rate {cand.error_rate:.1%}"]
+    figures = [
+        f"cost per success {cost:.2f}x" if cost is not None else "",
+        f"p95 latency {lat:.2f}x" if lat is not None else "",
+        f"error rate {cand.error_rate:.1%}",
+    ]
     return "budgets met (" + ", ".join(f for f in figures if f) + " vs baseline)"

@@ -32,7 +32,9 @@ def cases_needed(
     return (cap, True) if n > cap else (max(n, 2), False)
 
 
-def advised_cases(sd: float, margin: float, *, alpha: float, power: float, expected_delta: float = 0.0) -> int:
+def advised_cases(
+    sd: float, margin: float, *, alpha: float, power: float, expected_delta: float = 0.0
+) -> int:
     """Cases to plan for so that a candidate truly `expected_delta` off the baseline (0 = true parity)
     PASSes with probability `power`, given the per-case delta SD from a pilot run."""
     n, _ = cases_needed(expected_delta, sd, margin, alpha=alpha, power=power, cap=10**9)
