@@ -178,6 +178,12 @@ class _line_progress:
         self._bar.__exit__(None, None, None)
 
 
+from paritylab import cli_compare  # noqa: E402  (light: heavy imports are inside its commands)
+
+app.command()(cli_compare.compare)
+app.command()(cli_compare.gate)
+
+
 def main() -> None:
     """Entry point: telemetry off before any heavy import; our errors print as one clear message."""
     apply_quiet_defaults()
