@@ -6,10 +6,17 @@ under-covers on such data at small n; BCa (Efron 1987) corrects the bootstrap di
 bias (z0) and skewness (acceleration a, from the jackknife) and is second-order accurate. For a mean the
 jackknife is O(n) (leave-one-out means in closed form), so BCa costs no more than the percentile
 method. `bench/parity_calibration.py` measures both; the percentile method remains selectable.
+
+Small samples: a bootstrap interval is too narrow at small n (it estimates the variance with 1/n and
+uses normal quantiles). We use Hesterberg's expanded interval ("What teachers should know about the
+bootstrap", 2015): the nominal alpha is replaced by alpha' with z(1 - alpha'/2) =
+sqrt(n / (n - 1)) * t(1 - alpha/2, n - 1), which widens the interval like a t-interval would. Without
+it the false-PASS rate at 30 cases measured 5-7% (nominal 2.5%); with it, within target.
 """
 
 from __future__ import annotations
 
+import math
 from statistics import NormalDist
 from typing import Literal
 
@@ -59,6 +66,25 @@ def bca_ci(deltas: FloatArray, boot: FloatArray, alpha: float) -> tuple[float, f
     return float(low), float(high)
 
 
+def t_quantile(p: float, df: float) -> float:
+    """Student's t quantile by the Cornish-Fisher expansion (Abramowitz & Stegun 26.7.5): within 1e-3
+    of the exact value for df >= 5, which is all the verdicts need (and no scipy dependency)."""
+    x = _STD_NORMAL.inv_cdf(p)
+    g1 = (x**3 + x) / 4
+    g2 = (5 * x**5 + 16 * x**3 + 3 * x) / 96
+    g3 = (3 * x**7 + 19 * x**5 + 17 * x**3 - 15 * x) / 384
+    g4 = (79 * x**9 + 776 * x**7 + 1482 * x**5 - 1920 * x**3 - 945 * x) / 92160
+    return x + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
+
+
+def expanded_alpha(alpha: float, n: int) -> float:
+    """The nominal level that makes a bootstrap interval as wide as a t-interval at n cases."""
+    if n < 3:
+        return alpha
+    widened = math.sqrt(n / (n - 1)) * t_quantile(1 - alpha / 2, n - 1)
+    return 2 * (1 - _STD_NORMAL.cdf(widened))
+
+
 def paired_ci(
     deltas: FloatArray, *, resamples: int, seed: int, alpha: float, method: CIMethod = "bca"
 ) -> tuple[float, float] | None:
@@ -70,4 +96,5 @@ def paired_ci(
         mean = float(deltas.mean())
         return mean, mean
     boot = bootstrap_means(deltas, resamples, seed)
-    return bca_ci(deltas, boot, alpha) if method == "bca" else percentile_ci(boot, alpha)
+    level = expanded_alpha(alpha, len(deltas))
+    return bca_ci(deltas, boot, level) if method == "bca" else percentile_ci(boot, level)

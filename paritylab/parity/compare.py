@@ -22,7 +22,7 @@ class StatSettings:
     seed: int = 0
     alpha: float = 0.05
     ci_method: CIMethod = "bca"
-    power: float = 0.8
+    power: float = 0.85
     min_cases: int = 30
     max_cases_needed: int = 20_000
 

@@ -6,7 +6,9 @@ sits at mu -/+ z(1 - alpha/2) * sd / sqrt(n); it clears -margin with probability
 
     n = ((z(1 - alpha/2) + z(power)) * sd / |mu + margin|) ** 2
 
-We plug in the observed mean and SD. When mu is (nearly) at -margin the required n explodes: the
+and then, because the verdict uses a t-width (expanded) interval, the same with the normal quantiles
+replaced by sqrt(n / (n - 1)) * t(1 - alpha/2, n - 1) and t(power, n - 1), solved by fixed-point
+iteration from the normal answer (it converges in a few steps). We plug in the observed mean and SD. When mu is (nearly) at -margin the required n explodes: the
 estimate is capped at `cap` and flagged, because no affordable set would decide it.
 """
 
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
+
+from paritylab.parity.bootstrap import t_quantile
 
 _Z = NormalDist()
 
@@ -28,8 +32,18 @@ def cases_needed(
     if distance < 1e-9:
         return cap, True
     z = _Z.inv_cdf(1 - alpha / 2) + _Z.inv_cdf(power)
-    n = math.ceil((z * sd / distance) ** 2)
-    return (cap, True) if n > cap else (max(n, 2), False)
+    n = (z * sd / distance) ** 2
+    for _ in range(20):
+        if n > cap:
+            return cap, True
+        df = max(n - 1, 2.0)
+        width = math.sqrt((df + 1) / df) * t_quantile(1 - alpha / 2, df) + t_quantile(power, df)
+        n_next = (width * sd / distance) ** 2
+        if abs(n_next - n) < 0.01:
+            break
+        n = n_next
+    n_cases = math.ceil(n)
+    return (cap, True) if n_cases > cap else (max(n_cases, 2), False)
 
 
 def advised_cases(

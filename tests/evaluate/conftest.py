@@ -27,7 +27,12 @@ PROFILES = {
     "weak": (0.05, 0.20),
     "flaky": (0.15, 0.60),
 }
-CANDIDATES = {"baseline": "good", "equivalent": "equivalent", "slightly-worse": "slightly-worse", "weak": "weak"}
+CANDIDATES = {
+    "baseline": "good",
+    "equivalent": "equivalent",
+    "slightly-worse": "slightly-worse",
+    "weak": "weak",
+}
 
 
 def _kb() -> Any:
@@ -67,7 +72,11 @@ def kb_cases() -> list[dict[str, Any]]:
 def smoke_cases() -> list[dict[str, Any]]:
     lines = (ROOT / "datasets" / "smoke" / "cases.jsonl").read_text().splitlines()
     return [
-        {**{k: r[k] for k in ("case_id", "question", "context", "reference")}, "tags": [r["doc"]], "failure_kind": None}
+        {
+            **{k: r[k] for k in ("case_id", "question", "context", "reference")},
+            "tags": [r["doc"]],
+            "failure_kind": None,
+        }
         for r in map(json.loads, lines)
     ]
 
@@ -75,11 +84,20 @@ def smoke_cases() -> list[dict[str, Any]]:
 def insert_cases(store: Store, dataset: str, version: int, rows: list[dict[str, Any]]) -> None:
     for r in rows:
         store.execute(
-            "INSERT INTO eval_cases (dataset, version, case_id, question, input_messages, context, reference, "
-            "tags, failure_kind, evidence, origin_log_ids, group_size, created_at) "
+            "INSERT INTO eval_cases (dataset, version, case_id, question, input_messages, context, "
+            "reference, tags, failure_kind, evidence, origin_log_ids, group_size, created_at) "
             "VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL, [], 1, ?)",
-            [dataset, version, r["case_id"], r["question"], r["context"], r["reference"], r["tags"],
-             r["failure_kind"], utcnow()],
+            [
+                dataset,
+                version,
+                r["case_id"],
+                r["question"],
+                r["context"],
+                r["reference"],
+                r["tags"],
+                r["failure_kind"],
+                utcnow(),
+            ],
         )
 
 
@@ -90,10 +108,11 @@ def write_config(path: Path, store: Path, *, sim_url: str | None = None, extra: 
         parts.append(f"[models.{profile}]")
         if sim_url:
             parts.append(f'provider = "openai"\nmodel = "sim-{profile}"\nbase_url = "{sim_url}/v1"')
-            parts.append(f'api_key_env = "{SIM_KEY_ENV}"\ntimeout_s = 5\nbackoff_base_s = 0.05')
+            parts.append(f'api_key_env = "{SIM_KEY_ENV}"\ntimeout_s = 5')
         else:
             parts.append(f'provider = "sim"\nmodel = "sim-{profile}"\nprofile = "{profile}"')
         parts.append(f"price_input_per_mtok = {pin}\nprice_output_per_mtok = {pout}\nconcurrency = 16")
+        parts.append("max_retries = 1\nbackoff_base_s = 0.01\nbackoff_max_s = 0.02")
     parts.append('[prompts.support-v1]\nversion = "1"\nsystem = "Answer from the context."')
     parts.append('template = "<context>\\n{context}\\n</context>\\n<question>\\n{question}\\n</question>"')
     for name, model in CANDIDATES.items():
