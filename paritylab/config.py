@@ -121,7 +121,7 @@ class ParityConfig(_Strict):
     resamples: int = Field(2000, ge=2000, le=100_000, description="bootstrap resamples")
     seed: int = 0
     alpha: float = Field(0.05, gt=0, lt=0.5, description="two-sided: the CI is (1 - alpha)")
-    ci_method: Literal["bca", "percentile"] = "bca"
+    ci_method: Literal["bca", "percentile"] = "percentile"
     # Planned at 85% so that the realised PASS rate at true parity stays >= 80% at the advised N: the
     # power formula is a normal approximation and measured ~80% +- 1.5% when planned at exactly 80%.
     power: float = Field(0.85, gt=0.5, lt=1, description="planned chance that the advised N decides")

@@ -21,7 +21,7 @@ class StatSettings:
     resamples: int = 2000
     seed: int = 0
     alpha: float = 0.05
-    ci_method: CIMethod = "bca"
+    ci_method: CIMethod = "percentile"
     power: float = 0.85
     min_cases: int = 30
     max_cases_needed: int = 20_000

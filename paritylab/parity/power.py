@@ -8,8 +8,10 @@ sits at mu -/+ z(1 - alpha/2) * sd / sqrt(n); it clears -margin with probability
 
 and then, because the verdict uses a t-width (expanded) interval, the same with the normal quantiles
 replaced by sqrt(n / (n - 1)) * t(1 - alpha/2, n - 1) and t(power, n - 1), solved by fixed-point
-iteration from the normal answer (it converges in a few steps). We plug in the observed mean and SD. When mu is (nearly) at -margin the required n explodes: the
-estimate is capped at `cap` and flagged, because no affordable set would decide it.
+iteration from the normal answer (it converges in a few steps). We plug in the observed mean and SD.
+When mu is (nearly) at -margin the required n explodes: the estimate is capped at `cap` and flagged,
+because no affordable set would decide it. The default planned power is 0.85 (config `power`), so
+that the realised chance of PASS at true parity stays >= 80% (bench/parity_calibration.py).
 """
 
 from __future__ import annotations

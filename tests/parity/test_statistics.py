@@ -19,7 +19,14 @@ from paritylab.parity import (
     decide,
     ops_stats,
 )
-from paritylab.parity.bootstrap import bootstrap_means, expanded_alpha, paired_ci, t_quantile
+from paritylab.parity.bootstrap import (
+    bootstrap_means,
+    expanded_alpha,
+    paired_ci,
+    percentile_ci,
+    skew_guarded_levels,
+    t_quantile,
+)
 from paritylab.parity.compare import classify, pairwise_deltas
 from paritylab.parity.power import advised_cases, cases_needed
 
@@ -48,13 +55,19 @@ def test_bootstrap_chunks_give_the_requested_number_of_resamples() -> None:
     assert 2400 < means.mean() < 2600
 
 
-def test_bca_follows_skew_where_percentile_does_not() -> None:
-    """Mostly ties and a few large losses: BCa shifts the interval towards the long tail."""
+def test_skewed_deltas_widen_the_side_they_make_too_short() -> None:
+    """Mostly ties and a few large losses: the lower end moves out, the upper end stays."""
     deltas = np.array([0.0] * 90 + [-0.8] * 8 + [0.3] * 2)
+    low_level, high_level = skew_guarded_levels(deltas, 0.05)
+    assert low_level < 0.025 and high_level == pytest.approx(0.975)
+    guarded = paired_ci(deltas, resamples=4000, seed=3, alpha=0.05)
+    boot = bootstrap_means(deltas, 4000, 3)
+    plain = percentile_ci(boot, expanded_alpha(0.05, len(deltas)))
+    assert guarded and guarded[0] < plain[0] and guarded[1] == pytest.approx(plain[1])
+    mirrored = skew_guarded_levels(-deltas, 0.05)
+    assert mirrored[0] == pytest.approx(0.025) and mirrored[1] > 0.975
     bca = paired_ci(deltas, resamples=4000, seed=3, alpha=0.05, method="bca")
-    pct = paired_ci(deltas, resamples=4000, seed=3, alpha=0.05, method="percentile")
-    assert bca and pct
-    assert bca[0] < pct[0]  # the lower end reaches further into the tail
+    assert bca and bca[0] < float(deltas.mean()) < bca[1]
 
 
 def test_t_quantile_and_expansion() -> None:
