@@ -44,28 +44,31 @@ def _kb() -> Any:
 
 
 def kb_cases() -> list[dict[str, Any]]:
-    """One case per question phrasing of the sample KB (149): the right article plus one distractor from
-    the same cluster as context, the grounded answer as reference, the cluster as tag."""
+    """447 cases: each question phrasing of the sample KB (149) asked with three retrievals, as in
+    production where the same question meets different retrieved documents: the right article plus
+    1, 2 or 3 distractors (same topic first), in rotating order. Reference: the grounded answer; tags:
+    the topic and the number of retrieved documents; failure kind where the KB lists hallucinations."""
     kb = _kb()
     articles = {a.doc_id: a for a in kb.ARTICLES}
     rows = []
     for qa in kb.QAS:
         right = articles[qa.doc_id]
-        others = [a for a in kb.ARTICLES if a.cluster == right.cluster and a.doc_id != right.doc_id]
+        same = [a for a in kb.ARTICLES if a.cluster == right.cluster and a.doc_id != right.doc_id]
+        pool = same + [a for a in kb.ARTICLES if a.cluster != right.cluster]
         for i, question in enumerate(qa.phrasings):
-            docs = [right.text] + ([others[i % len(others)].text] if others else [])
-            if i % 2:
-                docs.reverse()
-            rows.append(
-                {
-                    "case_id": f"kb-{qa.qid}-{i}",
-                    "question": question,
-                    "context": "\n\n".join(docs),
-                    "reference": qa.answer,
-                    "tags": [right.cluster],
-                    "failure_kind": "hallucination" if qa.hallucinations else None,
-                }
-            )
+            for extra in (1, 2, 3):
+                docs = [right.text] + [pool[(i + j) % len(pool)].text for j in range(extra)]
+                turn = (i + extra) % len(docs)
+                rows.append(
+                    {
+                        "case_id": f"kb-{qa.qid}-{i}-{extra}",
+                        "question": question,
+                        "context": "\n\n".join(docs[turn:] + docs[:turn]),
+                        "reference": qa.answer,
+                        "tags": [right.cluster, f"docs-{extra + 1}"],
+                        "failure_kind": "hallucination" if qa.hallucinations else None,
+                    }
+                )
     return rows
 
 
@@ -124,14 +127,21 @@ def write_config(path: Path, store: Path, *, sim_url: str | None = None, extra: 
     return path
 
 
-def fast_providers(latency_ms: float = 2.0) -> dict[str, Provider]:
-    """The in-process sim with its quality profile but millisecond latencies (runner injection point)."""
-    return {p: SimProvider(get_profile(p).with_latency(latency_ms, latency_ms * 3)) for p in PROFILES}
+def fast_providers(speedup: float = 100.0) -> dict[str, Provider]:
+    """The in-process sim with its quality profiles, latencies divided by `speedup` (their ratios, which
+    the latency budget compares, are kept). Injected through the runner's `providers` argument."""
+    out: dict[str, Provider] = {}
+    for name in PROFILES:
+        profile = get_profile(name)
+        out[name] = SimProvider(
+            profile.with_latency(profile.latency_median_ms / speedup, profile.latency_p95_ms / speedup)
+        )
+    return out
 
 
 @pytest.fixture
 def kb_settings(tmp_path: Path, store: Store) -> Iterator[Settings]:
-    """Settings for the sim candidates over a store holding dataset kb@v1 (149 cases) and smoke@v1 (14)."""
+    """Settings for the sim candidates over a store holding dataset kb@v1 (447 cases) and smoke@v1 (14)."""
     insert_cases(store, "kb", 1, kb_cases())
     insert_cases(store, "smoke", 1, smoke_cases())
     db_path = store.path

@@ -19,7 +19,7 @@ from paritylab.sim.server import RunningServer, SimServer, start_in_thread
 from paritylab.store import open_store
 
 KEY = "sim-test-key-not-secret"
-CASES, CHALLENGERS, BATCH = 149, ("equivalent", "weak"), 40
+CASES, CHALLENGERS, BATCH = len(kb_cases()), ("equivalent", "weak"), 40
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from conftest import fast_providers
+from conftest import fast_providers, kb_cases
 
 from paritylab import aio
 from paritylab.config import Settings
@@ -22,6 +22,9 @@ from paritylab.sim.profiles import FaultRates, get_profile
 from paritylab.store import open_store
 
 
+CASES = len(kb_cases())
+
+
 def counts(settings: Settings, run_id: str) -> dict[str, int]:
     with open_store(settings.store) as db:
         return {
@@ -31,7 +34,7 @@ def counts(settings: Settings, run_id: str) -> dict[str, int]:
 
 
 def test_quality_profiles_get_the_verdicts_they_deserve(kb_settings: Settings, tmp_path: Path) -> None:
-    """149 KB cases: weak FAILs, equivalent PASSes; 14 smoke cases: slightly-worse is INCONCLUSIVE."""
+    """447 KB cases: weak FAILs, equivalent PASSes; 14 smoke cases: slightly-worse is INCONCLUSIVE."""
     out = run_comparison(
         kb_settings,
         candidates=["equivalent", "weak"],
@@ -59,8 +62,8 @@ def test_quality_profiles_get_the_verdicts_they_deserve(kb_settings: Settings, t
     assert f"{close.cases_needed} cases would decide it" in close.reason
 
     n = counts(kb_settings, "kb")
-    tags = {"billing", "security", "developer", "app", "data", "hallucination"}
-    assert n["outputs"] == 149 * 3 and n["scores"] == 149 * 3 * 2
+    tags = {"billing", "security", "developer", "app", "data", "docs-2", "docs-3", "docs-4", "hallucination"}
+    assert n["outputs"] == CASES * 3 and n["scores"] == CASES * 3 * 2
     assert n["parity"] == 2 * 2 * (1 + len(tags)) and n["candidate_stats"] == 3 and n["verdicts"] == 2
     with open_store(kb_settings.store) as db:
         rows = db.rows(
@@ -96,7 +99,7 @@ def test_rerun_resumes_without_duplicates_or_repaid_calls(kb_settings: Settings,
         db.execute("DELETE FROM outputs WHERE run_id = 'r' AND case_id > 'kb-s'")
         db.execute("DELETE FROM scores WHERE run_id = 'r' AND case_id > 'kb-s'")
         db.execute("DELETE FROM verdicts WHERE run_id = 'r'")
-        lost = 298 - db.rows("SELECT count(*) AS n FROM outputs WHERE run_id = 'r'")[0]["n"]
+        lost = CASES * 2 - db.rows("SELECT count(*) AS n FROM outputs WHERE run_id = 'r'")[0]["n"]
     assert lost > 0
     again = run_comparison(
         kb_settings, candidates=["equivalent"], run_id="r", report_dir=tmp_path, providers=fast_providers()
