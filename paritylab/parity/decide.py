@@ -92,43 +92,48 @@ def decide(
     gated = [c for c in comparisons if c.gated and c.tag == ""]
     broken = budget_breaches(baseline, candidate, budgets)
     judges = judge_problems(candidate, budgets)
+    verdict, reason, needed = _rule(baseline, candidate, gated, broken=broken, judges=judges, stats=stats)
+    return CandidateVerdict(
+        candidate.candidate_id,
+        candidate.candidate,
+        verdict,
+        reason,
+        needed,
+        candidate.n_cases,
+        broken,
+        judges,
+    )
+
+
+def _rule(
+    baseline: OpsStats,
+    candidate: OpsStats,
+    gated: list[MetricComparison],
+    *,
+    broken: list[str],
+    judges: list[str],
+    stats: StatSettings,
+) -> tuple[Verdict, str, int | None]:
+    name, base = candidate.candidate, baseline.candidate
     failed = [c for c in gated if c.verdict == "FAIL"]
     open_ = [c for c in gated if c.verdict == "INCONCLUSIVE"]
     needed = max((c.cases_needed or 0 for c in open_), default=0) or None
-    name, base = candidate.candidate, baseline.candidate
-
-    def verdict(v: Verdict, reason: str, cases: int | None = None) -> CandidateVerdict:
-        return CandidateVerdict(
-            candidate.candidate_id, name, v, reason, cases, candidate.n_cases, broken, judges
-        )
-
     if broken or failed:
         parts = [_worse(c, stats) for c in failed] + broken
-        return verdict("FAIL", f"{name} FAILS against {base}: " + "; ".join(parts) + ".")
+        return "FAIL", f"{name} FAILS against {base}: " + "; ".join(parts) + ".", None
     if judges:
-        return verdict(
+        return (
             "INCONCLUSIVE",
-            f"{name} cannot be judged reliably against {base}: " + "; ".join(judges) + ".",
+            f"{name} cannot be judged reliably against {base}: {'; '.join(judges)}.",
             needed,
         )
     if not gated:
-        return verdict("INCONCLUSIVE", f"{name}: no gated metric was computed, so nothing decides it.")
+        return "INCONCLUSIVE", f"{name}: no gated metric was computed, so nothing decides it.", None
     if open_:
-        return verdict(
-            "INCONCLUSIVE",
-            f"Cannot tell yet whether {name} is as good as {base}: "
-            + "; ".join(_undecided(c, stats) for c in open_)
-            + ".",
-            needed,
-        )
-    return verdict(
-        "PASS",
-        f"{name} is not worse than {base}: "
-        + "; ".join(_fine(c, stats) for c in gated)
-        + "; "
-        + _budgets_met(baseline, candidate)
-        + ".",
-    )
+        undecided = "; ".join(_undecided(c, stats) for c in open_)
+        return "INCONCLUSIVE", f"Cannot tell yet whether {name} is as good as {base}: {undecided}.", needed
+    fine = "; ".join(_fine(c, stats) for c in gated)
+    return "PASS", f"{name} is not worse than {base}: {fine}; {_budgets_met(baseline, candidate)}.", None
 
 
 def _over(value: float | None, limit: float | None) -> bool:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import SIM_KEY_ENV, insert_cases, kb_cases, smoke_cases, write_config
+from eval_fixtures import SIM_KEY_ENV, insert_cases, kb_cases, smoke_cases, write_config
 
 from paritylab.sim.server import RunningServer, SimServer, start_in_thread
 from paritylab.store import open_store

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import insert_cases, smoke_cases, write_config
+from eval_fixtures import insert_cases, smoke_cases, write_config
 
 from paritylab.cli_compare import gate_decision
 from paritylab.store import open_store

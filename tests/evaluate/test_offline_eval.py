@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from conftest import fast_providers, kb_cases
+from eval_fixtures import fast_providers, kb_cases, kb_settings_in
 
 from paritylab import aio
 from paritylab.config import Settings
@@ -19,10 +19,14 @@ from paritylab.metrics.base import EvalItem, MetricContext, Score
 from paritylab.providers.sim_adapter import SimProvider
 from paritylab.sim.faults import FaultPlan
 from paritylab.sim.profiles import FaultRates, get_profile
-from paritylab.store import open_store
-
+from paritylab.store import Store, open_store
 
 CASES = len(kb_cases())
+
+
+@pytest.fixture
+def kb_settings(tmp_path: Path, store: Store) -> Settings:
+    return kb_settings_in(tmp_path, store)
 
 
 def counts(settings: Settings, run_id: str) -> dict[str, int]:

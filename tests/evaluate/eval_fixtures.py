@@ -1,15 +1,13 @@
-"""Fixtures for the offline eval: a realistic case set generated from the sample knowledge base, the
+"""Helpers for the offline-eval tests (not a conftest.py: `from conftest import ...` elsewhere must keep
+finding tests/conftest.py): a realistic case set generated from the sample knowledge base, the
 sim candidates of different quality profiles, and eval_cases rows inserted like the case builder does."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from paritylab.config import Settings, load_settings
 from paritylab.providers.base import Provider
@@ -139,11 +137,11 @@ def fast_providers(speedup: float = 100.0) -> dict[str, Provider]:
     return out
 
 
-@pytest.fixture
-def kb_settings(tmp_path: Path, store: Store) -> Iterator[Settings]:
-    """Settings for the sim candidates over a store holding dataset kb@v1 (447 cases) and smoke@v1 (14)."""
+def kb_settings_in(tmp_path: Path, store: Store) -> Settings:
+    """Settings for the sim candidates over a store holding dataset kb@v1 (447 cases) and smoke@v1 (14).
+    Closes `store` (the comparison opens the file itself)."""
     insert_cases(store, "kb", 1, kb_cases())
     insert_cases(store, "smoke", 1, smoke_cases())
     db_path = store.path
     store.close()
-    yield load_settings(write_config(tmp_path / "paritylab.toml", db_path), env={})
+    return load_settings(write_config(tmp_path / "paritylab.toml", db_path), env={})
