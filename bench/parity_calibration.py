@@ -84,17 +84,20 @@ def main() -> None:
     started = time.perf_counter()
     head = ("method", "shape", "true effect", "delta", "n", "PASS", "FAIL", "INCONCL.", "check")
     print(" | ".join(head))
-    missed = 0
+    missed: dict[str, int] = {}
     for method in args.methods:
         for shape in args.shapes:
             for row in run(method, shape, args.trials, args.margin):
                 print(" | ".join(row), flush=True)
-                missed += row[-1].endswith("MISSED")
+                missed[method] = missed.get(method, 0) + row[-1].endswith("MISSED")
     elapsed = time.perf_counter() - started
     print(
         f"{args.trials} trials per row, 2000 resamples each; {elapsed:.0f} s; peak RSS {peak_rss_mb():.0f} MB"
     )
-    print("all targets met at the advised N" if not missed else f"{missed} target(s) missed")
+    default = StatSettings().ci_method
+    for method, count in missed.items():
+        verdict = "all targets met at the advised N" if not count else f"{count} target(s) missed"
+        print(f"{method}{' (the default)' if method == default else ''}: {verdict}")
 
 
 if __name__ == "__main__":
