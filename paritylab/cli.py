@@ -192,6 +192,10 @@ app.add_typer(dataset_app, name="dataset")
 from paritylab.cli_judge import judge_app  # noqa: E402  (typer only: keeps --help fast)
 
 app.add_typer(judge_app, name="judge")
+from paritylab import cli_compare  # noqa: E402  (light: heavy imports are inside its commands)
+
+app.command()(cli_compare.compare)
+app.command()(cli_compare.gate)
 
 
 def main() -> None:

@@ -232,6 +232,42 @@ class OnlineConfig(_Strict):
     dask_workers: int = Field(2, ge=1, le=64)
 
 
+class MetricGate(_Strict):
+    """How one metric takes part in the parity verdict."""
+
+    margin: float = Field(0.05, ge=0, le=1, description="non-inferiority margin: delta >= -margin is parity")
+    gated: bool = Field(True, description="gated metrics decide the verdict; others are reported only")
+
+
+class ParityConfig(_Strict):
+    """Model-upgrade comparison: which metrics decide, with which margins, budgets and statistics."""
+
+    baseline: str | None = Field(None, description="candidate name the others are compared with")
+    dataset: str | None = Field(
+        None, description="eval dataset NAME or NAME@vN (latest version); unset: [cases].dataset"
+    )
+    metrics: dict[str, MetricGate] = Field(
+        default_factory=lambda: {"token_f1": MetricGate.model_validate({})},
+        description="metric name -> margin and whether it is gated",
+    )
+    resamples: int = Field(2000, ge=2000, le=100_000, description="bootstrap resamples")
+    seed: int = 0
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="two-sided: the CI is (1 - alpha)")
+    ci_method: Literal["bca", "percentile"] = "percentile"
+    # Planned at 85% so that the realised PASS rate at true parity stays >= 80% at the advised N: the
+    # power formula is a normal approximation and measured ~80% +- 1.5% when planned at exactly 80%.
+    power: float = Field(0.85, gt=0.5, lt=1, description="planned chance that the advised N decides")
+    min_cases: int = Field(30, ge=2, description="fewer paired cases decide nothing")
+    max_cases_needed: int = Field(20_000, ge=100, description="the cases-needed estimate is capped here")
+    max_cost_per_success_ratio: float | None = Field(1.10, gt=0, description="vs the baseline")
+    max_p95_latency_ms: float | None = Field(None, gt=0)
+    max_p95_latency_ratio: float | None = Field(1.25, gt=0, description="vs the baseline")
+    max_error_rate_increase: float | None = Field(0.02, ge=0, le=1, description="absolute, vs baseline")
+    max_judge_failure_rate: float = Field(0.10, ge=0, le=1)
+    max_swap_inconsistency: float = Field(0.20, ge=0, le=1, description="pairwise judge, both orders")
+    batch_size: int = Field(50, ge=1, le=10_000, description="cases per generate/score batch")
+
+
 class Settings(_Strict):
     store: Path = DEFAULT_STORE
     store_lock_timeout_s: float = Field(30.0, ge=0)
@@ -244,6 +280,7 @@ class Settings(_Strict):
     report: ReportConfig = Field(default_factory=lambda: ReportConfig.model_validate({}))
     metrics: MetricsConfig = Field(default_factory=lambda: MetricsConfig.model_validate({}))
     online: OnlineConfig = Field(default_factory=lambda: OnlineConfig.model_validate({}))
+    parity: ParityConfig = Field(default_factory=lambda: ParityConfig.model_validate({}))
     source: str = Field("<defaults>", exclude=True, description="where this config was read from")
 
     @model_validator(mode="after")
@@ -295,6 +332,9 @@ def _model_refs(settings: Settings) -> list[str]:
 
 def _candidate_refs(settings: Settings) -> list[str]:
     problems = []
+    baseline = settings.parity.baseline
+    if baseline is not None and baseline not in settings.candidates:
+        problems.append(f"parity.baseline = '{baseline}' is not a [candidates] entry")
     for name, cand in settings.candidates.items():
         if cand.model not in settings.models:
             problems.append(f"candidates.{name}.model = '{cand.model}' is not a [models] entry")
@@ -443,6 +483,8 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         "rubric": set(RubricConfig.model_fields),
         "policy": set(PolicyConfig.model_fields),
         "online": set(OnlineConfig.model_fields),
+        "parity": set(ParityConfig.model_fields),
+        "gate": set(MetricGate.model_fields),
     }
     # loc is (key,) at the top, (table, entry, key) inside an entry, (candidates, entry, params, key).
     if len(loc) == 4 and loc[2] == "params":
@@ -451,6 +493,8 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         section = str(loc[0])
     elif len(loc) == 3 and loc[0] == "metrics" and loc[1] in ("rubric", "policy"):
         section = str(loc[1])
+    elif len(loc) == 4 and loc[:2] == ("parity", "metrics"):
+        section = "gate"
     else:
         section = str(loc[0]) if len(loc) > 1 else "Settings"
     close = difflib.get_close_matches(str(loc[-1]), known.get(section, set()), n=1)
