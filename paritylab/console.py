@@ -114,7 +114,7 @@ def print_demo(outcome: DemoOutcome) -> None:
 def print_ingest(summaries: list[BatchSummary]) -> None:
     rows = [
         {
-            "source": s.source,
+            "source": s.source + (" (unchanged: ingested before)" if s.unchanged else ""),
             "format": s.source_format,
             "seen": s.seen,
             "stored": s.stored,

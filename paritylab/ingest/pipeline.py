@@ -46,10 +46,16 @@ class BatchSummary:
     redactions: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+    unchanged: bool = False  # these bytes were ingested before with the same settings: nothing was read
 
     def reconciles(self) -> bool:
         parts = self.stored + self.already_stored + self.quarantined + self.sampled_out + self.skipped
         return self.seen == parts
+
+
+def sampling_settings(cfg: IngestConfig) -> str:
+    """The settings that decide which rows of a file are kept (recorded with each batch)."""
+    return cfg.model_dump_json(include={"sample_rate", "sample_count", "seed", "latency_slo_ms", "columns"})
 
 
 def detect_format(path: Path) -> str:
@@ -250,7 +256,7 @@ def _write(store: Store, s: BatchSummary, content_hash: str, cfg: IngestConfig) 
                 json.dumps(s.skipped_kinds),
                 json.dumps(s.kept_kinds),
                 json.dumps(s.redactions),
-                cfg.model_dump_json(include={"sample_rate", "sample_count", "seed", "latency_slo_ms"}),
+                sampling_settings(cfg),
             ],
         )
         con.execute("COMMIT")

@@ -55,9 +55,14 @@ def test_ingesting_the_same_files_twice_stores_nothing_new(tmp_path: Path) -> No
     first = ingest_paths(settings, [str(SAMPLE_LOGS / "openai-requests.jsonl")])
     again = ingest_paths(settings, [str(SAMPLE_LOGS / "openai-requests.jsonl")])
     assert first[0].stored > 0 and again[0].stored == 0 and again[0].already_stored == first[0].stored
+    assert again[0].unchanged and again[0].batch_id == first[0].batch_id and again[0].reconciles()
+    forced = ingest_paths(settings, [str(SAMPLE_LOGS / "openai-requests.jsonl")], force=True)
+    assert not forced[0].unchanged and forced[0].already_stored == first[0].stored
+    resampled = load_settings(env={"PARITYLAB_INGEST__SAMPLE_RATE": "0.5"}, store=settings.store)
+    assert not ingest_paths(resampled, [str(SAMPLE_LOGS / "openai-requests.jsonl")])[0].unchanged
     with open_store(settings.store) as db:
         assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": first[0].stored}]
-        assert db.rows("SELECT count(*) AS n FROM ingest_batches") == [{"n": 2}]
+        assert db.rows("SELECT count(*) AS n FROM ingest_batches") == [{"n": 3}]  # first, forced, resampled
 
 
 def test_sampling_keeps_every_failure_and_is_seeded(store: Store, tmp_path: Path) -> None:
