@@ -8,6 +8,7 @@ apply_quiet_defaults()
 
 from prefect import flow  # noqa: E402
 
+from paritylab.ingest.pipeline import BatchSummary  # noqa: E402
 from tasks.calls import load_config  # noqa: E402
 from tasks.ingest import ingest_sources, publish_ingest_summary  # noqa: E402
 
@@ -15,9 +16,9 @@ from tasks.ingest import ingest_sources, publish_ingest_summary  # noqa: E402
 @flow(name="ingest-logs", log_prints=True)
 def ingest_logs(
     paths: list[str], fmt: str | None = None, config: str | None = None, store: str | None = None
-) -> int:
-    """Ingest the given log files, globs or directories; returns how many new rows were stored."""
+) -> list[BatchSummary]:
+    """Ingest the given log files, globs or directories; returns one reconciled summary per file."""
     settings = load_config(config, store)
     summaries = ingest_sources(settings, paths, fmt)
     publish_ingest_summary(summaries)
-    return sum(s.stored for s in summaries)
+    return summaries

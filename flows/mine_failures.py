@@ -10,6 +10,7 @@ apply_quiet_defaults()
 
 from prefect import flow  # noqa: E402
 
+from paritylab.cases.mine import MineResult  # noqa: E402
 from tasks.calls import load_config  # noqa: E402
 from tasks.cases import mine_window, publish_mining_summary  # noqa: E402
 
@@ -20,9 +21,10 @@ def mine_failures(
     end: datetime | None = None,
     config: str | None = None,
     store: str | None = None,
-) -> int | None:
-    """Failures of logs with start <= ts < end become cases; returns the new version (None: nothing new)."""
+) -> MineResult:
+    """Failures of logs with start <= ts < end become cases; `result.version` is the new dataset version
+    (None: nothing new, no version written)."""
     settings = load_config(config, store)
     result = mine_window(settings, start, end)
     publish_mining_summary(result)
-    return result.version.version if result.version else None
+    return result

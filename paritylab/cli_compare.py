@@ -42,12 +42,11 @@ def compare(
 ) -> None:
     """Compare candidates with the baseline on a dataset version: PASS / FAIL / INCONCLUSIVE per candidate."""
     from paritylab.config import load_settings
-    from paritylab.demo import local_sim_serve
+    from paritylab.demo import sim_serve_if_needed
     from paritylab.evaluate.run import run_comparison
 
     settings = load_settings(config, store=store)
-    uses_local_sim = any("${SIMSERVE_URL}" in (m.base_url or "") for m in settings.models.values())
-    with _StageBars() as progress, local_sim_serve() if uses_local_sim else _nothing():
+    with _StageBars() as progress, sim_serve_if_needed(settings):
         outcome = run_comparison(
             settings,
             dataset=dataset,
@@ -135,14 +134,6 @@ def print_outcome(outcome: ComparisonOutcome) -> None:
     for v in outcome.result.verdicts:
         console.print(f"{v.verdict}: {v.reason}", markup=False, highlight=False)
     console.print(f"report: {outcome.report}   gate: paritylab gate {plan.run_id}", markup=False)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 class _StageBars:

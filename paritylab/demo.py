@@ -49,6 +49,17 @@ def local_sim_serve(latency_ms: float | None = 40.0) -> Iterator[SimServer | Non
         os.environ.pop(SIMSERVE_URL, None)
 
 
+@contextmanager
+def sim_serve_if_needed(settings: Settings) -> Iterator[SimServer | None]:
+    """The demo config reaches the simulator through the real SDKs at ${SIMSERVE_URL}: start a loopback
+    sim-serve for the duration when a model refers to it and nothing is set (a deployed worker, a flow)."""
+    if any(f"${{{SIMSERVE_URL}}}" in (m.base_url or "") for m in settings.models.values()):
+        with local_sim_serve() as app:
+            yield app
+    else:
+        yield None
+
+
 def run_demo(
     config: Path | None,
     store: Path | None,

@@ -12,7 +12,9 @@ from paritylab.config import Settings
 from paritylab.store import open_store
 
 
-@task(task_run_name="mine failures {start} .. {end}")
+# log_prints off: datasets' fingerprinting (dill) disassembles functions through print(), which a
+# log_prints flow would turn into hundreds of log lines of bytecode.
+@task(task_run_name="mine failures {start} .. {end}", log_prints=False)
 def mine_window(settings: Settings, start: datetime | None, end: datetime | None) -> MineResult:
     """Detect, group and fold the window's failing logs into a new dataset version (the one writer)."""
     with open_store(settings.store, lock_timeout_s=settings.store_lock_timeout_s) as db:

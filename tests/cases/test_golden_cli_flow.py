@@ -97,5 +97,5 @@ def test_mine_flow_writes_a_version_and_is_idempotent(
         second = mine_failures(config=str(ROOT / "paritylab.toml"), store=str(store))
     finally:
         os.environ.pop("PARITYLAB_CASES__DATASETS_DIR")
-    assert (first, second) == (2, None)
+    assert first.version is not None and first.version.version == 2 and second.version is None
     assert (tmp_path / "datasets" / "support-evals" / "v2" / "cases.parquet").is_file()
