@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 from paritylab._env import apply_quiet_defaults
 
@@ -45,3 +48,32 @@ def sim(sim_server: RunningServer) -> Iterator[RunningServer]:
 def store(tmp_path: Path) -> Iterator[Store]:
     with open_store(tmp_path / "store.duckdb") as db:
         yield db
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """One Prefect test harness (a temporary SQLite API) for every flow test of the session: each start
+    costs seconds."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+def artifacts_of(flow_run_id: UUID) -> dict[str, Any]:
+    """Artifacts of a flow run and of its subflows, by key, read through the API."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
+
+    async def read() -> dict[str, Any]:
+        async with get_client() as client:
+            children = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id])
+                )
+            )
+            ids = [flow_run_id, *(c.id for c in children)]
+            found = await client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
+            return {a.key: a for a in found}
+
+    return asyncio.run(read())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,14 +70,6 @@ def test_cli_mine_list_diff_export_import(sample_db: Path, settings: Settings, t
     review.write_text(review.read_text().replace("case_id,", "caseid,", 1))
     bad = run(app, ["cases", "import", str(review), *common])  # main() prints it as one clear message
     assert isinstance(bad.exception, ReviewImportError) and "missing column 'case_id'" in str(bad.exception)
-
-
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90):
-        yield
 
 
 def test_mine_flow_writes_a_version_and_is_idempotent(

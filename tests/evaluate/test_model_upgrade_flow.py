@@ -4,22 +4,12 @@ table artifact is published."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from eval_fixtures import insert_cases, smoke_cases, write_config
 
 from paritylab.cli_compare import gate_decision
 from paritylab.store import open_store
-
-
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90):
-        yield
 
 
 def test_model_upgrade_flow_stores_verdicts_and_publishes(prefect_api: None, tmp_path: Path) -> None:

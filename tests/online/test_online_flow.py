@@ -1,12 +1,8 @@
-"""The online-eval and nightly flows under Prefect's test harness, on the bundled sample logs."""
+"""The online-eval flow under Prefect's test harness, on the bundled sample logs."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from uuid import UUID
 
 import pytest
 
@@ -17,64 +13,6 @@ TWO_DAYS = [
     str(ROOT / "datasets/sample/logs/wrapper-2026-11-19.jsonl"),
     str(ROOT / "datasets/sample/logs/wrapper-2026-11-20.jsonl"),
 ]
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[None]:
-    """One Prefect test harness for these flow tests (a temporary SQLite API). No conftest.py here: a
-    second conftest module would shadow tests/conftest.py for `from conftest import ...`."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90):
-        yield
-
-
-def artifacts_of(flow_run_id: UUID) -> dict[str, Any]:
-    """Artifacts of a flow run and of its subflows, by key, read through the API."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
-
-    async def read() -> dict[str, Any]:
-        async with get_client() as client:
-            children = await client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(
-                    parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id])
-                )
-            )
-            ids = [flow_run_id, *(c.id for c in children)]
-            found = await client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
-            return {a.key: a for a in found}
-
-    return asyncio.run(read())
-
-
-def table_counts(store: Path) -> dict[str, int]:
-    with open_store(store) as s:
-        tables = ("logs", "outputs", "scores", "online_daily", "runs")
-        return {t: s.rows(f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in tables}
-
-
-def test_nightly_ingests_scores_publishes_and_a_rerun_adds_nothing(prefect_api: None, tmp_path: Path) -> None:
-    from flows.nightly import nightly_eval
-
-    store = str(tmp_path / "night.duckdb")
-    state = nightly_eval(logs=TWO_DAYS, store=store, return_state=True)
-    assert state.is_completed()
-    first = table_counts(Path(store))
-    assert first["logs"] == 277 + 286  # every call of the two wrapper files (sample rate 1)
-    assert first["outputs"] == first["scores"] > 400  # answered calls of the two days, one metric
-    with open_store(Path(store)) as s:
-        assert s.rows("SELECT DISTINCT candidate_id FROM scores") == [{"candidate_id": "production"}]
-        days = s.rows("SELECT DISTINCT day FROM online_daily ORDER BY day")
-    # window: the newest day plus 7 trailing days; aggregates exist for the days with calls
-    assert [str(r["day"]) for r in days] == ["2026-11-19", "2026-11-20"]
-    found = artifacts_of(state.state_details.flow_run_id)
-    assert {"nightly-summary", "online-eval", "ingest-batches"} <= set(found)
-    assert "Online eval" in found["nightly-summary"].data and "gpt-4o-mini" in found["nightly-summary"].data
-
-    again = nightly_eval(logs=TWO_DAYS, store=store, return_state=True)
-    assert again.is_completed() and table_counts(Path(store)) == first
-    assert "New logs stored: **0**" in artifacts_of(again.state_details.flow_run_id)["nightly-summary"].data
 
 
 def test_online_eval_flow_scores_only_what_is_new(prefect_api: None, tmp_path: Path) -> None:

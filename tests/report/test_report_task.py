@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,6 @@ from conftest import Sample
 from paritylab.config import load_settings
 
 pytestmark = pytest.mark.slow  # starts a Prefect API server (15-40 s)
-
-
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90):
-        yield
 
 
 def test_publish_report_writes_the_files_and_a_link_artifact(
