@@ -34,8 +34,23 @@ ConfigOpt = Annotated[
 
 
 @app.command()
-def demo(store: StoreOpt = None, config: ConfigOpt = None, run_id: str | None = None) -> None:
-    """Run the main job on bundled data (for now: the smoke eval of every configured candidate)."""
+def demo(
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    night: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: the newest logged day)")] = None,
+) -> None:
+    """The main job on the bundled sample: the nightly pipeline (ingest, online eval, mine failures,
+    offline eval + parity, HTML report) on Prefect's ephemeral API; prints verdicts and the report path."""
+    from paritylab.console import print_night
+    from paritylab.demo import run_nightly_demo
+
+    print("running the nightly pipeline on datasets/sample (SIMULATED models; first Prefect start ~20 s)")
+    print_night(run_nightly_demo(config, store, night))
+
+
+@app.command()
+def smoke(store: StoreOpt = None, config: ConfigOpt = None, run_id: str | None = None) -> None:
+    """Smoke eval: every configured candidate answers 14 help-centre questions, twice (cache check)."""
     from paritylab.console import print_demo
     from paritylab.demo import run_demo
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from paritylab.config import Settings
-    from paritylab.demo import DemoOutcome
+    from paritylab.demo import DemoOutcome, NightOutcome
     from paritylab.ingest.pipeline import BatchSummary
 
 SIMULATED_BANNER = "SIMULATED: answers come from paritylab's sim provider, not a real model."
@@ -109,6 +109,13 @@ def print_demo(outcome: DemoOutcome) -> None:
     keep = ("model_name", "provider", "attempts", "ok", "errors", "cache_hits", "error_classes", "cost_usd")
     console.print(_table("ledger for this run", [{k: r[k] for k in keep} for r in outcome.ledger]))
     console.print(f"store: {outcome.store}")
+
+
+def print_night(outcome: NightOutcome) -> None:
+    console = _console()
+    console.print(_table(f"verdicts of {outcome.run_id} (SIMULATED models)", outcome.verdicts))
+    console.print(f"report: {outcome.report}", markup=False)
+    console.print(f"store:  {outcome.store}   gate: paritylab gate {outcome.run_id}", markup=False)
 
 
 def print_ingest(summaries: list[BatchSummary]) -> None:

@@ -120,3 +120,28 @@ def ledger_summary(db: Store, run_id: str | None = None) -> list[dict[str, objec
             FROM calls {where} GROUP BY ALL ORDER BY run_id, model_name""",
         [run_id] if run_id else None,
     )
+
+
+@dataclass(frozen=True)
+class NightOutcome:
+    run_id: str
+    report: Path
+    store: Path
+    verdicts: list[dict[str, object]]
+
+
+def run_nightly_demo(config: Path | None, store: Path | None, night: str | None) -> NightOutcome:
+    """Run flows/nightly.py on the bundled sample logs (Prefect's ephemeral API unless PREFECT_API_URL)."""
+    from flows.nightly import nightly_eval
+
+    settings = load_settings(config, store=store)
+    report = Path(
+        nightly_eval(config=str(config) if config else None, store=str(settings.store), night=night)
+    )
+    with open_store(settings.store, read_only=True) as db:
+        [run] = db.rows("SELECT run_id FROM reports ORDER BY created_at DESC LIMIT 1")
+        verdicts = db.rows(
+            "SELECT candidate, verdict, reason FROM verdicts WHERE run_id = ? ORDER BY candidate",
+            [run["run_id"]],
+        )
+    return NightOutcome(run["run_id"], report, settings.store, verdicts)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = [
     "prefect",
@@ -26,7 +28,7 @@ HEAVY = [
 
 
 def run_cli(
-    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "paritylab.cli", *args],
@@ -35,7 +37,7 @@ def run_cli(
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
-        timeout=120,
+        timeout=timeout,
     )
 
 
@@ -60,9 +62,9 @@ def test_config_error_is_one_clear_message(tmp_path: Path) -> None:
     assert str(bad) in result.stderr and "Traceback" not in result.stderr
 
 
-def test_demo_runs_end_to_end_and_the_second_pass_is_cached(tmp_path: Path) -> None:
+def test_smoke_runs_end_to_end_and_the_second_pass_is_cached(tmp_path: Path) -> None:
     store = tmp_path / "demo.duckdb"
-    result = run_cli("demo", "--store", str(store))
+    result = run_cli("smoke", "--store", str(store))
     assert result.returncode == 0, result.stderr
     assert "SIMULATED" in result.stdout
     assert "56/56 answers from the cache, 0 provider attempts, 0 HTTP requests" in result.stdout
@@ -70,3 +72,17 @@ def test_demo_runs_end_to_end_and_the_second_pass_is_cached(tmp_path: Path) -> N
     assert "smoke" in runs.stdout and "completed" in runs.stdout
     ledger = run_cli("ledger", "--store", str(store))
     assert "anthropic-sdk-sim" in ledger.stdout and "openai-sdk-sim" in ledger.stdout
+
+
+@pytest.mark.slow
+def test_demo_runs_the_nightly_pipeline_and_prints_verdicts_and_the_report(tmp_path: Path) -> None:
+    env = {
+        "PARITYLAB_CASES__DATASETS_DIR": str(tmp_path / "datasets"),
+        "PARITYLAB_REPORT__DIR": str(tmp_path / "reports"),
+        "PREFECT_HOME": str(tmp_path / "prefect"),  # a cold ephemeral API, as on a fresh clone
+    }
+    result = run_cli("demo", "--store", str(tmp_path / "demo.duckdb"), env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "verdicts of nightly-2026-11-20" in result.stdout and "FAIL" in result.stdout
+    assert (tmp_path / "reports" / "nightly-2026-11-20.html").is_file()
+    assert (tmp_path / "reports" / "index.html").is_file()
