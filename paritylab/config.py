@@ -39,6 +39,9 @@ class ModelConfig(_Strict):
     base_url: str | None = Field(None, description="endpoint; ${VAR} is expanded from the environment")
     api_key_env: str | None = Field(None, description="environment variable holding the key")
     profile: str | None = Field(None, description="sim only: quality/latency/fault profile")
+    sim_wait_scale: float = Field(
+        1.0, ge=0, description="sim only: share of the simulated latency really waited (0: none)"
+    )
     price_input_per_mtok: float = Field(0.0, ge=0)
     price_output_per_mtok: float = Field(0.0, ge=0)
     concurrency: int = Field(8, ge=1, le=1024)

@@ -30,7 +30,7 @@ def build_provider(name: str, cfg: ModelConfig, env: dict[str, str]) -> Provider
         from paritylab.providers.sim_adapter import SimProvider
         from paritylab.sim.profiles import get_profile
 
-        return SimProvider(get_profile(cfg.profile))
+        return SimProvider(get_profile(cfg.profile), wait_scale=cfg.sim_wait_scale)
     assert key is not None
     if cfg.provider == "anthropic":
         from paritylab.providers.anthropic_adapter import AnthropicProvider

@@ -14,9 +14,12 @@ from paritylab.sim.profiles import SimProfile
 class SimProvider:
     kind = "sim"
 
-    def __init__(self, profile: SimProfile, faults: FaultPlan | None = None) -> None:
+    def __init__(self, profile: SimProfile, faults: FaultPlan | None = None, wait_scale: float = 1.0) -> None:
         self.model = SimModel(profile)
         self.faults = faults or FaultPlan()
+        # How much of the simulated latency is really waited (0: answer at once). The reported latency is
+        # the simulated one either way, so latency comparisons do not change; benchmarks use 0.
+        self.wait_scale = wait_scale
 
     async def generate(self, model: str, request: ChatRequest, timeout_s: float) -> Completion:
         profile = self.model.profile
@@ -31,7 +34,7 @@ class SimProvider:
         if outcome == "malformed":
             raise MalformedResponse("sim: response body was truncated JSON", status=200)
         reply = self.model.respond(request)
-        await asyncio.sleep(reply.latency_ms / 1000)
+        await asyncio.sleep(reply.latency_ms / 1000 * self.wait_scale)
         return Completion(
             text=reply.text,
             input_tokens=reply.input_tokens,
