@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from uuid import UUID
 
 from paritylab._env import apply_quiet_defaults
 
@@ -19,11 +16,10 @@ for _var in [v for v in os.environ if v.startswith("PARITYLAB_")]:
     os.environ.pop(_var)  # a developer's PARITYLAB_* must not leak into tests
 
 import pytest  # noqa: E402
+from tests_support import TEST_KEY  # noqa: E402
 
 from paritylab.sim.server import RunningServer, SimServer, start_in_thread  # noqa: E402
 from paritylab.store import Store, open_store  # noqa: E402
-
-TEST_KEY = "sk-test-SECRETKEY-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
@@ -58,22 +54,3 @@ def prefect_api() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
-
-
-def artifacts_of(flow_run_id: UUID) -> dict[str, Any]:
-    """Artifacts of a flow run and of its subflows, by key, read through the API."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
-
-    async def read() -> dict[str, Any]:
-        async with get_client() as client:
-            children = await client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(
-                    parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id])
-                )
-            )
-            ids = [flow_run_id, *(c.id for c in children)]
-            found = await client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
-            return {a.key: a for a in found}
-
-    return asyncio.run(read())

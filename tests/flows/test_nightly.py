@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import artifacts_of
+from tests_support import artifacts_of
 
 from paritylab.store import open_store
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import TEST_KEY
+from tests_support import TEST_KEY
 
 from paritylab.config import Settings
 from paritylab.metrics.base import EvalItem

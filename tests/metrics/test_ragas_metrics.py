@@ -48,7 +48,7 @@ def test_sim_judge_model_gets_a_private_loopback_server() -> None:
 
 def test_garbage_structured_output_becomes_judge_error_never_nan(monkeypatch: pytest.MonkeyPatch) -> None:
     set_sim_key(monkeypatch)
-    from conftest import TEST_KEY
+    from tests_support import TEST_KEY
 
     server = start_in_thread(SimServer(latency_ms=1.0, require_key=TEST_KEY, judge_garbage=1.0))
     try:

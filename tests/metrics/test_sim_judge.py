@@ -7,8 +7,8 @@ import json
 
 import httpx
 import pytest
-from conftest import TEST_KEY
 from pydantic import BaseModel
+from tests_support import TEST_KEY
 
 from paritylab.config import Settings
 from paritylab.errors import ConfigError

@@ -92,14 +92,17 @@ def test_ledger_records_every_attempt_the_server_saw(outcome: tuple) -> None:
             "FROM calls GROUP BY 1"
         )
     }
-    # every answer the client received is in the ledger, exactly once per request; under load an answer
-    # the server sent can land after the client's 0.5 s timeout: the ledger then (rightly) says timeout
-    late_answers = stats["outcome:ok"] - N
-    assert by_status["ok:0"] == N and late_answers >= 0
-    assert late_answers <= by_status.get("timeout:0", 0) - stats["outcome:timeout"]
-    assert by_status["rate_limited:429"] == stats["outcome:rate_limit"]
-    assert by_status["transient:500"] == stats["outcome:server_error"]
-    # an attempt can fail on the client before the server counts it (connect timeout under load):
+    # Every answer the client received is in the ledger with its class. Under load an answer the server
+    # sent (ok, 429 or 500) can land after the client's 0.5 s timeout: the ledger then rightly says
+    # timeout, so each server count may exceed the ledger's by such late answers, and only by them.
+    late = {
+        "ok": stats["outcome:ok"] - by_status["ok:0"],
+        "429": stats["outcome:rate_limit"] - by_status.get("rate_limited:429", 0),
+        "500": stats["outcome:server_error"] - by_status.get("transient:500", 0),
+    }
+    assert by_status["ok:0"] == N and min(late.values()) >= 0, late
+    assert sum(late.values()) <= by_status.get("timeout:0", 0) - stats["outcome:timeout"]
+    # an attempt can also fail on the client before the server counts it (connect timeout under load):
     # such surplus attempts can only be client-side timeouts or connection errors
     client_side = by_status.get("timeout:0", 0) + by_status.get("transient:0", 0)
     assert server_saw <= attempts <= server_saw + client_side

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_KEY
+from tests_support import TEST_KEY
 
 from paritylab.config import Settings
 from paritylab.errors import MissingAPIKey

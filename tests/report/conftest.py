@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from report_sample import Sample
 
-from paritylab.report import ReportPaths, render_report
+from paritylab.report import render_report
 from paritylab.report.sample import SamplePlan, build_sample_store
 from paritylab.store import Store, open_store
-
-
-@dataclass(frozen=True)
-class Sample:
-    store_path: Path
-    run_ids: list[str]
-    reports_dir: Path
-    paths: ReportPaths
-
-    @property
-    def tonight(self) -> str:
-        return self.run_ids[-1]
-
-    def open(self) -> Store:
-        return open_store(self.store_path)
 
 
 @pytest.fixture(scope="session")

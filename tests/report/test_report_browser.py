@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import Sample
 from report_browser import Browser, chromium_path
+from report_sample import Sample
 
 from paritylab.report.sample_texts import PAYLOADS
 

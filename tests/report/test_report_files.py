@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import Sample
+from report_sample import Sample
 from typer.testing import CliRunner
 
 from paritylab.cli import app

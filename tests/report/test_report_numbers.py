@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import Sample
 from report_html import parse, row
+from report_sample import Sample
 
 from paritylab.report import fmt
 from paritylab.report.panels import cohen_kappa

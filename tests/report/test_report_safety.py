@@ -8,9 +8,9 @@ import re
 from html import unescape
 from pathlib import Path
 
-from conftest import Sample
 from markupsafe import escape
 from report_html import parse
+from report_sample import Sample
 
 from paritylab.report.sample_texts import PAYLOADS
 

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import Sample
+from report_sample import Sample
 
 from paritylab.config import load_settings
 
