@@ -68,6 +68,7 @@ def ingest(
     ] = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
+    force: Annotated[bool, typer.Option(help="read files again that were ingested before unchanged")] = False,
 ) -> None:
     """Ingest production logs: parse, sample, validate (Great Expectations), redact PII, store."""
     from paritylab.config import load_settings
@@ -76,7 +77,7 @@ def ingest(
 
     settings = load_settings(config, store=store)
     with _line_progress() as progress:
-        summaries = ingest_paths(settings, paths, fmt, progress)
+        summaries = ingest_paths(settings, paths, fmt, progress, force=force)
     print_ingest(summaries)
 
 
