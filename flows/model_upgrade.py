@@ -13,14 +13,13 @@ from prefect.futures import as_completed  # noqa: E402
 
 from paritylab.evaluate.distribute import CHUNK_CASES, share_limits  # noqa: E402
 from paritylab.evaluate.generate import StageSummary  # noqa: E402
-
 from tasks.calls import load_config  # noqa: E402
 from tasks.evaluate import (  # noqa: E402
     answer,
     compute_parity,
     generate,
-    plan_answer_chunks,
     persist,
+    plan_answer_chunks,
     plan_comparison,
     publish_verdicts,
     record,

@@ -3,9 +3,8 @@ store for its own step and closes it: DuckDB has one writer, and the steps run o
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -14,7 +13,13 @@ from prefect.cache_policies import NO_CACHE
 from paritylab import aio
 from paritylab.config import Settings
 from paritylab.evaluate.analyse import ParityResult, build_parity
-from paritylab.evaluate.distribute import ChunkAnswers, GenerationChunk, answer_chunk, plan_chunks, record_answers
+from paritylab.evaluate.distribute import (
+    ChunkAnswers,
+    GenerationChunk,
+    answer_chunk,
+    plan_chunks,
+    record_answers,
+)
 from paritylab.evaluate.generate import StageSummary, generate_outputs
 from paritylab.evaluate.persist import persist_parity
 from paritylab.evaluate.plan import ComparisonPlan, prepare

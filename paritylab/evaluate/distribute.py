@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 
 from paritylab.config import Settings
-from paritylab.evaluate.generate import StageSummary, candidate_spec, existing_pairs, output_row
+from paritylab.evaluate.generate import candidate_spec, existing_pairs, output_row
 from paritylab.evaluate.plan import ComparisonPlan
 from paritylab.evaluate.rows import chunks, insert_ignore
 from paritylab.providers.base import Provider
@@ -109,4 +109,3 @@ def share_limits(settings: Settings, processes: int) -> Settings:
         for name, cfg in settings.models.items()
     }
     return settings.model_copy(update={"models": models})
-

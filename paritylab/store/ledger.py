@@ -8,9 +8,9 @@ rerun after a crash adds nothing twice.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from paritylab.errors import StoreError
