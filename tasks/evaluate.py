@@ -3,15 +3,23 @@ store for its own step and closes it: DuckDB has one writer, and the steps run o
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from paritylab import aio
 from paritylab.config import Settings
 from paritylab.evaluate.analyse import ParityResult, build_parity
+from paritylab.evaluate.distribute import (
+    ChunkAnswers,
+    GenerationChunk,
+    answer_chunk,
+    plan_chunks,
+    record_answers,
+)
 from paritylab.evaluate.generate import StageSummary, generate_outputs
 from paritylab.evaluate.persist import persist_parity
 from paritylab.evaluate.plan import ComparisonPlan, prepare
@@ -57,6 +65,33 @@ def generate(plan: ComparisonPlan) -> StageSummary:
     """Every candidate answers every case not yet answered in this run (batched, cached, ledgered)."""
     with _open(plan.settings) as db:
         return aio.run(_with_runner(db, plan, "generate"))
+
+
+@task(task_run_name="plan answer chunks", cache_policy=NO_CACHE)
+def plan_answer_chunks(plan: ComparisonPlan, chunk_cases: int) -> tuple[list[GenerationChunk], int]:
+    """The (candidate, cases) chunks this run has not answered yet, with their cached responses."""
+    with _open(plan.settings, read_only=True) as db:
+        return plan_chunks(db, plan, chunk_cases)
+
+
+@task(task_run_name="answer chunk {index}", cache_policy=NO_CACHE)
+def answer(settings: Settings, chunk: GenerationChunk, index: int) -> ChunkAnswers:
+    """Answer one chunk without touching the store (this runs on a Dask worker)."""
+    answers = aio.run(answer_chunk(settings, chunk))
+    calls = sum(c.status != "cache_hit" for c in answers.calls)
+    # The pid shows which process did the work: with the Dask runner, the cluster's workers.
+    get_run_logger().info(
+        "answered %d cases of %s (%d provider calls) in process %d",
+        len(answers.results), chunk.candidate, calls, os.getpid(),
+    )  # fmt: skip
+    return answers
+
+
+@task(task_run_name="record answers of {answers.candidate}", cache_policy=NO_CACHE)
+def record(plan: ComparisonPlan, answers: ChunkAnswers) -> int:
+    """Commit a chunk's outputs, ledger rows and cache entries (the store's one writer)."""
+    with _open(plan.settings) as db:
+        return record_answers(db, plan, answers)
 
 
 @task(task_run_name="score answers", cache_policy=NO_CACHE)

@@ -37,7 +37,7 @@ async def generate_outputs(
     written = 0
     for batch in chunks(plan.cases, plan.settings.parity.batch_size):
         specs = [
-            _spec(plan, name, case)
+            candidate_spec(plan, name, case)
             for name in plan.names
             for case in batch
             if (case.case_id, plan.candidate_id(name)) not in done
@@ -51,7 +51,7 @@ async def generate_outputs(
     return StageSummary(len(done), written)
 
 
-def _spec(plan: ComparisonPlan, name: str, case: EvalCase) -> CallSpec:
+def candidate_spec(plan: ComparisonPlan, name: str, case: EvalCase) -> CallSpec:
     settings = plan.settings
     return CallSpec(
         settings.candidates[name].model,

@@ -8,6 +8,7 @@ rerun after a crash adds nothing twice.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -174,6 +175,41 @@ class Ledger:
                 _insert_ignore(cursor, "responses", [dict(vars(r)) for r in responses])
         finally:
             cursor.close()
+
+
+class MemoryLedger(Ledger):
+    """A ledger without a store, for a process that must not open it (a Dask worker: DuckDB has one
+    writing process). Lookups see `cached` (read from the store by its writer beforehand) and what this
+    ledger remembered; the rows stay in `calls` and `responses` for the writer (`write_records`)."""
+
+    def __init__(self, cached: Mapping[str, CachedResponse] | None = None) -> None:  # no store, no thread
+        self._cached = dict(cached or {})
+        self.calls: list[CallRecord] = []
+        self.responses: list[CachedResponse] = []
+
+    def record(self, rec: CallRecord) -> None:
+        self.calls.append(rec)
+
+    def remember(self, response: CachedResponse) -> None:
+        self._cached[response.request_hash] = response
+        self.responses.append(response)
+
+    def lookup(self, hashes: list[str]) -> dict[str, CachedResponse]:
+        return {h: self._cached[h] for h in hashes if h in self._cached}
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def write_records(store: Store, calls: list[CallRecord], responses: list[CachedResponse]) -> None:
+    """Write ledger rows and cache entries gathered elsewhere (a MemoryLedger), idempotently."""
+    if calls:
+        _insert_ignore(store.con, "calls", [dict(vars(c)) for c in calls])
+    if responses:
+        _insert_ignore(store.con, "responses", [dict(vars(r)) for r in responses])
 
 
 def _insert_ignore(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:

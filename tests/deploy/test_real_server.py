@@ -108,12 +108,13 @@ def _client(url: str) -> Any:
     return _Ctx()
 
 
-def _trigger(d: Deployed, name: str, parameters: dict[str, Any]) -> UUID:
+def _trigger(d: Deployed, name: str, parameters: dict[str, Any], env: dict[str, str] | None = None) -> UUID:
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    job = {"env": env} if env else None  # the process worker adds these to the flow run's environment
     with temporary_settings(updates={PREFECT_API_URL: d.url}):
-        run = run_deployment(name, parameters=parameters, timeout=0)
+        run = run_deployment(name, parameters=parameters, timeout=0, job_variables=job)
     return run.id
 
 
@@ -197,6 +198,35 @@ def test_nightly_and_the_dask_option_run_on_a_real_server(deployed: Deployed) ->
         [scored] = s.rows("SELECT count(*) AS n FROM scores WHERE candidate_id = 'production'")
         [answered] = s.rows("SELECT count(*) AS n FROM logs WHERE status = 'ok' AND output_text IS NOT NULL")
     assert scored["n"] == answered["n"] > 250  # every answered call (sample rate 1), in chunks of 60
+
+
+def test_model_upgrade_generates_on_two_dask_workers(deployed: Deployed) -> None:
+    """The golden set (seeded into a temporary datasets folder) answered by the two in-process sim
+    candidates in chunks of 40 cases on the Dask cluster; the flow process alone writes the store."""
+    d, store = deployed, deployed.tmp / "upgrade.duckdb"
+    params = {"store": str(store), "baseline": "baseline", "candidates": ["cheap-weak"]}
+    params |= {"task_runner": "dask", "chunk_cases": 40, "report_dir": str(d.tmp / "reports")}
+    env = {"PARITYLAB_CASES__DATASETS_DIR": str(d.tmp / "datasets")}
+    t0 = time.monotonic()
+    run = _trigger(d, "model-upgrade/model-upgrade", params, env)
+    states = _wait_final(d, [run], timeout_s=300)
+    d.timings["model_upgrade_s"] = time.monotonic() - t0
+    assert states == {run: "COMPLETED"}, d.worker.tail(80)
+
+    with _client(d.url) as client:
+        messages = _messages(client, _family(client, run))
+        assert "model-upgrade-verdicts" in _artifacts(client, [run])
+    answered = [m for m in messages if m.startswith("answered ")]
+    pids = {int(m.group(1)) for msg in answered if (m := re.search(r"in process (\d+)", msg))}
+    assert "task runner: DaskTaskRunner (2 workers)" in messages
+    assert len(answered) == 6 and len(pids) == 2, f"6 chunks on the 2 Dask workers, saw {answered}"
+    with open_store(store) as s:
+        [row] = s.rows(
+            "SELECT (SELECT count(*) FROM outputs) AS outputs, (SELECT count(*) FROM verdicts) AS verdicts, "
+            "(SELECT count(*) FROM calls WHERE purpose = 'generate') AS calls"
+        )
+    assert row["outputs"] == 240 and row["calls"] >= 240 and row["verdicts"] == 1  # 120 golden cases x 2
+    assert (d.tmp / "datasets").is_dir()
 
 
 def test_paritylab_serve_runs_a_deployment_from_one_process(deployed: Deployed) -> None:

@@ -50,3 +50,30 @@ def test_model_upgrade_flow_stores_verdicts_and_publishes(prefect_api: None, tmp
 
     keys = {a.key for a in asyncio.run(artifacts())}  # type: ignore[attr-defined]
     assert {"model-upgrade-verdicts", "model-upgrade-summary"} <= keys
+
+
+def test_model_upgrade_on_a_task_runner_answers_in_chunks_and_resumes(
+    prefect_api: None, tmp_path: Path
+) -> None:
+    """task_runner='threads' takes the chunked path (the one Dask runs); a rerun of the run calls nothing."""
+    from flows.model_upgrade import model_upgrade
+
+    store = tmp_path / "chunks.duckdb"
+    with open_store(store) as db:
+        insert_cases(db, "smoke", 1, smoke_cases())
+    args = {"candidates": ["weak"], "dataset": "smoke@v1", "run_id": "chunks", "task_runner": "threads"}
+    args |= {"chunk_cases": 4, "config": str(write_config(tmp_path / "paritylab.toml", store))}
+
+    def counts() -> dict[str, int]:
+        with open_store(store) as db:
+            [row] = db.rows(
+                "SELECT (SELECT count(*) FROM outputs) AS outputs, (SELECT count(*) FROM calls "
+                "WHERE purpose = 'generate') AS calls, (SELECT count(*) FROM verdicts) AS verdicts"
+            )
+        return row
+
+    assert model_upgrade(**args, report_dir=str(tmp_path / "r1")) == "chunks"
+    first = counts()
+    assert first["outputs"] == 28 and first["calls"] >= 28 and first["verdicts"] == 1
+    model_upgrade(**args, report_dir=str(tmp_path / "r2"))
+    assert counts() == first
