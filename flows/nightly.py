@@ -47,7 +47,14 @@ def nightly_eval(
     run_id = name_the_night(settings, night)
     with sim_serve_if_needed(settings):  # the demo's SDK candidates talk to a loopback simulator
         report_dir = str(settings.report.dir)
-        model_upgrade(run_id=run_id, candidates=candidates, config=config, store=store, report_dir=report_dir)
+        model_upgrade(
+            run_id=run_id,
+            candidates=candidates,
+            config=config,
+            store=store,
+            report_dir=report_dir,
+            task_runner=task_runner,
+        )
     record_night(settings, run_id, batches, version)
     report = publish_report(settings, run_id)
     publish_nightly_summary(settings, run_id, batches=batches, online=online, mined=version, report=report)

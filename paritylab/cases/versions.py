@@ -133,7 +133,7 @@ def write_version(
     version = (latest_version(store, dataset) or 0) + 1
     folder = datasets_dir / dataset / f"v{version}"
     ds, fingerprint = _materialise(cases)
-    _save(ds, folder)
+    _save(ds, folder, owner=str(Path(store.path).resolve()))
     info = VersionInfo(
         dataset,
         version,
@@ -177,7 +177,10 @@ def _materialise(cases: list[EvalCase]) -> tuple[Any, str]:
     return ds, str(hasher.hash(ds.data.table))
 
 
-def _save(ds: Any, folder: Path) -> None:
+OWNER_FILE = ".paritylab-store"  # which store's dataset_versions row this folder belongs to
+
+
+def _save(ds: Any, folder: Path, owner: str) -> None:
     hf_utils = hf_datasets().utils
     tmp = folder.parent / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.parent.mkdir(parents=True, exist_ok=True)
@@ -186,15 +189,31 @@ def _save(ds: Any, folder: Path) -> None:
     try:
         ds.save_to_disk(str(tmp))
         ds.to_parquet(str(tmp / PARQUET_NAME))
+        (tmp / OWNER_FILE).write_text(owner + "\n", encoding="utf-8")
     except Exception:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
         if not quiet:
             hf_utils.enable_progress_bars()
-    if folder.exists():  # no DuckDB row names it (we are writing that number now): debris of a crash
-        shutil.rmtree(folder)
+    if folder.exists():
+        _clear_debris(folder, owner, tmp)
     tmp.rename(folder)
+
+
+def _clear_debris(folder: Path, owner: str, tmp: Path) -> None:
+    """An existing folder is debris of a crash of this store (no row of ours names that number yet) and
+    may go; a folder another store wrote must not be overwritten under that store's feet."""
+    marker = folder / OWNER_FILE
+    other = marker.read_text(encoding="utf-8").strip() if marker.is_file() else owner
+    if other != owner:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DatasetError(
+            f"{folder} already holds a dataset version written by another store ({other})",
+            hint="give each store its own [cases] datasets_dir (e.g. PARITYLAB_CASES__DATASETS_DIR), "
+            "or delete that folder if its store is gone",
+        )
+    shutil.rmtree(folder)
 
 
 def _insert(store: Store, info: VersionInfo, ds: Any, also: Callable[[Store], None] | None) -> None:

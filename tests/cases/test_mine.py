@@ -18,7 +18,7 @@ from paritylab.cases import (
 from paritylab.cases.versions import write_version
 from paritylab.config import Settings
 from paritylab.errors import DatasetError
-from paritylab.store import Store
+from paritylab.store import Store, open_store
 
 NOV18 = datetime(2026, 11, 18, tzinfo=UTC)
 
@@ -143,3 +143,18 @@ def test_a_failed_database_write_leaves_no_folder_and_the_number_is_reused(
         sample_store, settings.cases.datasets_dir, settings.cases.dataset, changed, parent=1, origin={}
     )
     assert info is not None and info.version == 2 and (info.n_changed, info.n_added) == (1, 0)
+
+
+def test_a_second_store_never_overwrites_the_versions_another_store_wrote(
+    sample_store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    seed_golden(sample_store, settings)
+    v1 = settings.cases.datasets_dir / settings.cases.dataset / "v1"
+    before = (v1 / "cases.parquet").read_bytes()
+    with open_store(tmp_path / "other.duckdb") as other:
+        with pytest.raises(DatasetError, match="written by another store") as err:
+            seed_golden(other, settings)
+        assert "datasets_dir" in (err.value.hint or "")
+        assert latest_version(other, settings.cases.dataset) is None
+    assert (v1 / "cases.parquet").read_bytes() == before
+    assert not list(v1.parent.glob(".v1.tmp-*"))  # the other store's half-written copy is gone too

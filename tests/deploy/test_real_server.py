@@ -174,7 +174,9 @@ def test_nightly_and_the_dask_option_run_on_a_real_server(deployed: Deployed) ->
     _ingest(dask_store, LOGS / "wrapper-2026-11-19.jsonl")  # the Dask run scores, it does not ingest
     (tmp / "dask.toml").write_text("[online]\nchunk_size = 60\n")  # several chunks for two workers
     t0 = time.monotonic()
-    night = _trigger(d, "nightly-eval/nightly-eval", {"store": str(night_store)})
+    night_dirs = {"PARITYLAB_CASES__DATASETS_DIR": str(tmp / "night-datasets"),
+                  "PARITYLAB_REPORT__DIR": str(tmp / "night-reports")}  # fmt: skip
+    night = _trigger(d, "nightly-eval/nightly-eval", {"store": str(night_store)}, night_dirs)
     dask_params = {"store": str(dask_store), "config": str(tmp / "dask.toml"), "task_runner": "dask"}
     dask = _trigger(d, "online-eval/online-eval", dask_params)
     states = _wait_final(d, [night, dask], timeout_s=300)
@@ -184,7 +186,7 @@ def test_nightly_and_the_dask_option_run_on_a_real_server(deployed: Deployed) ->
     with _client(d.url) as client:
         found = _artifacts(client, _family(client, night))
         dask_messages = _messages(client, _family(client, dask))
-    assert {"nightly-summary", "online-eval", "ingest-batches"} <= set(found)
+    assert {"nightly-summary", "online-eval", "ingest-batches", "parity-report"} <= set(found)
     summary = found["nightly-summary"].data
     assert "New logs stored: **3000**" in summary and "2026-11-20" in summary and "gpt-4o-mini" in summary
     with open_store(night_store) as s:
