@@ -51,7 +51,7 @@ PROFILES: dict[str, SimProfile] = {
         # Same behaviour as "good" at a lower price: the "can we switch?" candidate that should PASS.
         SimProfile("equivalent", 0.95, 0.02, 0.01, 300, 800, 0.10, 0.40),
         SimProfile("slightly-worse", 0.88, 0.05, 0.02, 300, 800, 0.08, 0.30),
-        SimProfile("weak", 0.45, 0.25, 0.05, 200, 600, 0.05, 0.20),
+        SimProfile("weak", 0.30, 0.35, 0.05, 200, 600, 0.05, 0.20),
         SimProfile("flaky", 0.95, 0.02, 0.01, 350, 900, 0.15, 0.60, FaultRates(0.20, 0.05, 0.02, 0.0, 0.2)),
         SimProfile("judge", 0.99, 0.0, 0.0, 150, 400, 0.15, 0.60),
         # A judge whose verdicts are unusable 30% of the time: exercises re-asks and judge_error rows.
