@@ -30,6 +30,6 @@ def test_on_the_golden_set_weak_fails_and_equivalent_passes(tmp_path: Path) -> N
     )
     assert out.plan.dataset == "support-evals" and out.plan.version == 1 and len(out.plan.cases) == 120
     verdicts = {v.candidate: v.verdict for v in out.result.verdicts}
-    assert verdicts == {"cheap-weak": "FAIL", "sim-equivalent": "PASS"}, [  # noqa
+    assert verdicts == {"cheap-weak": "FAIL", "sim-equivalent": "PASS"}, [
         v.reason for v in out.result.verdicts
     ]
