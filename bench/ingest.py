@@ -72,12 +72,13 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--sample-rate", type=float, default=0.1)
     ap.add_argument("--skip-pandas", action="store_true")
+    ap.add_argument("--memory-mb", type=int, default=1024, help="DuckDB memory limit during ingest")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "wrapper.jsonl"
         generate(path, args.rows)
         size_mb = path.stat().st_size / 1e6
-        cfg = IngestConfig(sample_rate=args.sample_rate, latency_slo_ms=2500)
+        cfg = IngestConfig(sample_rate=args.sample_rate, latency_slo_ms=2500, memory_limit_mb=args.memory_mb)
         with open_store(Path(tmp) / "bench.duckdb") as store:
             started = time.perf_counter()
             batch = ingest_file(store, path, "wrapper", cfg, redactor=Redactor())

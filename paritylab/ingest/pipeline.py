@@ -192,6 +192,7 @@ def _redact(con: Any, redactor: Any, cfg: IngestConfig) -> Counter[str]:
         "CREATE OR REPLACE TEMP TABLE stage_store AS SELECT * REPLACE "
         "(input_messages::VARCHAR AS input_messages, context::VARCHAR AS context) FROM stage_kept"
     )
+    con.execute("DROP TABLE stage_kept")  # stage_store is the copy that is redacted and written
     counts: Counter[str] = redactor.redact_table(con, "stage_store", TEXT_COLUMNS)
     counts.update(redactor.redact_table(con, "stage_quarantine", ["raw"]))
     con.execute("UPDATE stage_quarantine SET raw = left(raw, ?)", [cfg.max_raw_chars])
@@ -212,7 +213,7 @@ def _count(con: Any, summary: BatchSummary) -> None:
     )
     summary.stored = _one(con, "SELECT count(*) FROM stage_store") - summary.already_stored
     kept = summary.stored + summary.already_stored + summary.failed_validation
-    summary.sampled_out += _one(con, "SELECT count(*) FROM stage_candidates") - kept  # += the unparsed
+    summary.sampled_out += _one(con, "SELECT candidates FROM stage_counts") - kept  # += the unparsed
     if not summary.reconciles():
         raise IngestError(
             f"ingest of {summary.source} does not reconcile: {asdict(summary)}",

@@ -113,8 +113,11 @@ def _classify(con: duckdb.DuckDBPyConnection, chunk: Any, fmt: str, record_logge
 def _strict_json(con: duckdb.DuckDBPyConnection) -> None:
     """DuckDB's parser accepts trailing commas, NaN and Infinity, which are not JSON. Lines that might
     contain them (rare) get a second opinion from Python's strict parser."""
+    # contains() instead of \b in the regex: word boundaries push RE2 off its fast DFA (4x slower);
+    # a superset of candidates is fine, Python's parser has the last word.
     rows = con.execute(r"""SELECT position, coalesce(stripped, raw) FROM chunk_checked WHERE defect IS NULL
-                           AND regexp_matches(raw, ',\s*[}\]]|\bNaN\b|\bInfinity\b')""").fetchall()
+                           AND (contains(raw, 'NaN') OR contains(raw, 'Infinity')
+                                OR regexp_matches(raw, ',\s*[}\]]'))""").fetchall()
     for position, payload in rows:
         try:
             json.loads(payload, parse_constant=_reject_constant)
@@ -148,6 +151,17 @@ def split_parsed(con: duckdb.DuckDBPyConnection) -> None:
                problems || CASE WHEN copy > 1 THEN ['duplicate log id ' || log_id || ' (first at line '
                                                     || first_position || ')'] ELSE [] END
         FROM stage_ranked WHERE len(problems) > 0 OR copy > 1""")
+    con.execute("DROP TABLE stage_parsed")  # each stage table holds every text: drop it once read
+
+
+def _tagged(column: str, tag: str) -> str:
+    """The text between the last <tag> and the first </tag> after it, whitespace trimmed (NULL if none).
+    String splits, not a `(?s).*<tag>(.*?)</tag>` regex: 3.5x faster on prompts of a few KB."""
+    tail = f"string_split({column}, '<{tag}>')[-1]"
+    return (
+        f"CASE WHEN contains({column}, '<{tag}>') AND contains({tail}, '</{tag}>') "
+        f"THEN trim(split_part({tail}, '</{tag}>', 1), E' \\t\\n\\r\\f\\v') END"
+    )
 
 
 def sample(con: duckdb.DuckDBPyConnection, cfg: IngestConfig) -> None:
@@ -161,10 +175,9 @@ def sample(con: duckdb.DuckDBPyConnection, cfg: IngestConfig) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE stage_candidates AS
         SELECT position, sub, raw, {canonical}, input_text,
-          coalesce(question, nullif(regexp_extract(input_text, '(?s).*<question>\\s*(.*?)\\s*</question>', 1), ''))
-            AS question,
-          coalesce(context, CASE WHEN input_text LIKE '%<context>%' THEN to_json([regexp_extract(
-            input_text, '(?s).*<context>\\s*(.*?)\\s*</context>', 1)]) END) AS context,
+          coalesce(question, nullif({_tagged("input_text", "question")}, '')) AS question,
+          coalesce(context, CASE WHEN input_text LIKE '%<context>%'
+                                 THEN to_json([coalesce({_tagged("input_text", "context")}, '')]) END) AS context,
           CASE WHEN status = 'error' THEN 'error' WHEN feedback = -1 THEN 'negative_feedback'
                WHEN len(coalesce(guardrail_flags, [])) > 0 THEN 'guardrail'
                WHEN latency_ms > $slo THEN 'slow' END AS failure_kind,
@@ -185,6 +198,9 @@ def sample(con: duckdb.DuckDBPyConnection, cfg: IngestConfig) -> None:
         WHERE failure_kind IS NOT NULL OR {keep}""",
         {"count": cfg.sample_count} if cfg.sample_count is not None else {"rate": cfg.sample_rate},
     )
+    # Only the count of candidates is needed later (reconciliation); the texts would just take memory.
+    con.execute("""CREATE OR REPLACE TEMP TABLE stage_counts AS SELECT count(*) AS candidates FROM stage_candidates;
+                   DROP TABLE stage_candidates; DROP TABLE stage_ranked;""")
 
 
 def validation_frame(con: duckdb.DuckDBPyConnection) -> Any:
