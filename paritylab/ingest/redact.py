@@ -22,13 +22,12 @@ the rows holding a candidate travel to Python and back.
 from __future__ import annotations
 
 import re
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from paritylab.errors import ConfigError, IngestError
+from paritylab.errors import ConfigError
 
 if TYPE_CHECKING:
     import duckdb
@@ -137,7 +136,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 
 @dataclass(frozen=True)
-class _Stage:
+class Stage:
     """One kind: a pattern replaced by a placeholder, or (with `valid`) a checksum-verified candidate."""
 
     kind: str
@@ -189,14 +188,14 @@ def _longest_valid_prefix(candidate: str, valid: Callable[[str], bool]) -> int |
     return None
 
 
-BUILTIN_STAGES: tuple[_Stage, ...] = (
-    _Stage("API_KEY", API_KEY, r"\1[API_KEY]"),
-    _Stage("EMAIL", EMAIL, "[EMAIL]"),
-    _Stage("IBAN", IBAN_CANDIDATE, "[IBAN]", valid=iban_ok),
-    _Stage("CARD", CARD_CANDIDATE, "[CARD]", valid=card_ok, blocker=CARD_BLOCKER),
-    _Stage("GOV_ID", GOV_ID, "[GOV_ID]"),
-    _Stage("IP", IP, r"\1[IP]"),
-    _Stage("PHONE", PHONE, "[PHONE]"),
+BUILTIN_STAGES: tuple[Stage, ...] = (
+    Stage("API_KEY", API_KEY, r"\1[API_KEY]"),
+    Stage("EMAIL", EMAIL, "[EMAIL]"),
+    Stage("IBAN", IBAN_CANDIDATE, "[IBAN]", valid=iban_ok),
+    Stage("CARD", CARD_CANDIDATE, "[CARD]", valid=card_ok, blocker=CARD_BLOCKER),
+    Stage("GOV_ID", GOV_ID, "[GOV_ID]"),
+    Stage("IP", IP, r"\1[IP]"),
+    Stage("PHONE", PHONE, "[PHONE]"),
 )
 
 
@@ -253,7 +252,7 @@ def _re2_problem(pattern: str) -> str | None:
 _PROBES = ("", "aZ 0_-.:@\n[]", "Bearer [API_KEY]")
 
 
-def _extra_stage(kind: str, pattern: str, placeholders: list[str]) -> _Stage:
+def _extra_stage(kind: str, pattern: str, placeholders: list[str]) -> Stage:
     where = f"extra PII pattern {kind!r} ({pattern!r})"
     if not _KIND_NAME.fullmatch(kind):
         raise ConfigError(f"{where}: the kind must be an upper-case name", hint="rename it, e.g. ORDER_ID")
@@ -275,7 +274,7 @@ def _extra_stage(kind: str, pattern: str, placeholders: list[str]) -> _Stage:
             f"{where} matches the placeholder {hit}, so redacting redacted text would change it again",
             hint="make the pattern more specific (e.g. require a digit)",
         )
-    return _Stage(kind, pattern, f"[{kind}]")
+    return Stage(kind, pattern, f"[{kind}]")
 
 
 # A later kind can free text that an earlier kind had to leave: an IPv6 address glued to an IBAN with a
@@ -293,7 +292,7 @@ class Redactor:
     """
 
     extra: dict[str, str] = field(default_factory=dict)
-    _stages: tuple[_Stage, ...] = field(init=False, repr=False, compare=False)
+    _stages: tuple[Stage, ...] = field(init=False, repr=False, compare=False)
     _any: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -301,7 +300,7 @@ class Redactor:
         extras = tuple(_extra_stage(k, p, placeholders) for k, p in self.extra.items())
         stages = BUILTIN_STAGES + extras
         object.__setattr__(self, "_stages", stages)
-        object.__setattr__(self, "_any", _compile(_union(stages)))
+        object.__setattr__(self, "_any", _compile(union_pattern(stages)))
 
     def redact(self, text: str) -> tuple[str, Counter[str]]:
         """Redacted text and the number of replacements per kind."""
@@ -309,7 +308,7 @@ class Redactor:
         for _ in range(MAX_PASSES):
             if self._any.search(text) is None:  # one scan settles most log lines
                 break
-            redacted = _apply_all(self._stages, text, counts)
+            redacted = apply_all(self._stages, text, counts)
             if redacted == text:
                 break
             text = redacted
@@ -337,169 +336,17 @@ class Redactor:
         not been checkpointed to a database file yet: DuckDB does not zero the blocks an UPDATE frees, so
         text already written to a file stays readable in it.
         """
-        ref, cols = _table_ref(table), [_ident(c) for c in columns]
-        _check_columns(con, ref, table, columns)
-        self._check_extras_in_duckdb(con)
-        if not cols:
-            return Counter()
-        work = _ident(f"_paritylab_redact_{uuid.uuid4().hex[:12]}")
-        union = _sql_str(_union(self._stages))
-        any_hit = " OR ".join(f"regexp_matches({c}, {union})" for c in cols)
-        # _pl_n<i>: matches of stage i per row; _pl_p<j>: column j as the current pass found it.
-        extra_cols = [f"0::BIGINT AS _pl_n{i}" for i in range(len(self._stages))]
-        extra_cols += [f"{c} AS _pl_p{j}" for j, c in enumerate(cols)] + ["true AS _pl_active"]
-        con.execute(
-            f"CREATE TEMP TABLE {work} AS SELECT rowid AS _pl_rid, {', '.join(cols)}, "
-            f"{', '.join(extra_cols)} FROM {ref} WHERE {any_hit}"
-        )
-        try:
-            counts = _redact_work(con, work, cols, self._stages, union)
-            sets = ", ".join(f"{c} = w.{c}" for c in cols)
-            changed = " OR ".join(f"t.{c} IS DISTINCT FROM w.{c}" for c in cols)
-            con.execute(
-                f"UPDATE {ref} AS t SET {sets} FROM {work} AS w WHERE t.rowid = w._pl_rid AND ({changed})"
-            )
-        finally:
-            con.execute(f"DROP TABLE IF EXISTS {work}")
-        return counts
+        from paritylab.ingest.redact_table import redact_table
 
-    def _check_extras_in_duckdb(self, con: duckdb.DuckDBPyConnection) -> None:
-        import duckdb
-
-        for stage in self._stages[len(BUILTIN_STAGES) :]:
-            try:
-                con.execute(f"SELECT regexp_matches('', {_sql_str(stage.pattern)})")
-            except duckdb.Error as exc:
-                raise ConfigError(
-                    f"extra PII pattern {stage.kind!r} ({stage.pattern!r}) is rejected by DuckDB: {exc}",
-                    hint="rewrite it in the syntax RE2 and Python share",
-                ) from exc
+        return redact_table(con, table, columns, self._stages, extras=self._stages[len(BUILTIN_STAGES) :])
 
 
-def _union(stages: tuple[_Stage, ...]) -> str:
+def union_pattern(stages: tuple[Stage, ...]) -> str:
     """Matches wherever any stage matches: text it misses is left unchanged by every stage."""
     return "|".join(f"(?:{s.pattern})" for s in stages)
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _table_ref(table: str) -> str:
-    return ".".join(_ident(part) for part in table.split("."))
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _check_columns(con: duckdb.DuckDBPyConnection, ref: str, table: str, columns: list[str]) -> None:
-    import duckdb
-
-    selected = ", ".join(_ident(c) for c in columns) or "1"
-    try:
-        types = [str(t) for t in con.sql(f"SELECT {selected} FROM {ref} LIMIT 0").types]
-    except duckdb.Error as exc:
-        raise IngestError(
-            f"cannot redact {table}{columns}: {exc}", hint="check the table and column names"
-        ) from exc
-    if bad := [f"{c} ({t})" for c, t in zip(columns, types, strict=False) if t != "VARCHAR"]:
-        raise IngestError(
-            f"cannot redact {table}: only VARCHAR columns hold text, not {', '.join(bad)}",
-            hint="pass only the text columns (e.g. input_text, output_text)",
-        )
-
-
-def _redact_work(
-    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[_Stage, ...], union: str
-) -> Counter[str]:
-    """Passes over the work table, as `Redactor.redact` makes them, then the counts per kind."""
-    counts: Counter[str] = Counter()
-    for _ in range(MAX_PASSES):
-        _one_pass(con, work, cols, stages, counts)
-        if not _next_pass(con, work, cols, union):
-            break
-    tallies = ", ".join(f"sum(_pl_n{i})" for i in range(len(stages)))
-    sums = con.execute(f"SELECT {tallies} FROM {work}").fetchone()
-    for stage, n in zip(stages, sums or (), strict=False):
-        counts[stage.kind] += int(n or 0)
-    return +counts  # drop zero counts, like the Python path
-
-
-def _one_pass(
-    con: duckdb.DuckDBPyConnection,
-    work: str,
-    cols: list[str],
-    stages: tuple[_Stage, ...],
-    counts: Counter[str],
-) -> None:
-    """All stages in order over the active rows: regex stages in SQL, checksum stages in Python."""
-    i = 0
-    while i < len(stages):
-        if stages[i].valid is None:
-            _sql_stage(con, work, cols, stages[i], f"_pl_n{i}")
-            i += 1
-            continue
-        j = i
-        while j < len(stages) and stages[j].valid is not None:
-            j += 1
-        counts.update(_python_stages(con, work, cols, stages[i:j]))
-        i = j
-
-
-def _next_pass(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], union: str) -> bool:
-    """Keep active only the rows this pass changed that still match some kind (what `redact` retries)."""
-    changed = " OR ".join(f"{c} IS DISTINCT FROM _pl_p{j}" for j, c in enumerate(cols))
-    again = " OR ".join(f"coalesce(regexp_matches({c}, {union}), false)" for c in cols)
-    copy = ", ".join(f"_pl_p{j} = {c}" for j, c in enumerate(cols))
-    con.execute(f"UPDATE {work} SET _pl_active = ({changed}) AND ({again}), {copy} WHERE _pl_active")
-    row = con.execute(f"SELECT count(*) FROM {work} WHERE _pl_active").fetchone()
-    return bool(row and row[0])
-
-
-def _sql_stage(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage: _Stage, tally: str) -> None:
-    """One UPDATE: SET expressions all read the old row, so the tally counts what the replace removes."""
-    pattern, repl = _sql_str(stage.pattern), _sql_str(stage.replacement)
-    hit = " OR ".join(f"regexp_matches({c}, {pattern})" for c in cols)
-    n_expr = " + ".join(f"coalesce(len(regexp_extract_all({c}, {pattern})), 0)" for c in cols)
-    sets = ", ".join(f"{c} = regexp_replace({c}, {pattern}, {repl}, 'g')" for c in cols)
-    con.execute(f"UPDATE {work} SET {tally} = {tally} + {n_expr}, {sets} WHERE _pl_active AND ({hit})")
-
-
-def _python_stages(
-    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[_Stage, ...]
-) -> Counter[str]:
-    """Pull only the rows holding a candidate, verify in Python, write back the rows that changed."""
-    hit = " OR ".join(f"regexp_matches({c}, {_sql_str(s.pattern)})" for c in cols for s in stages)
-    rows = con.execute(
-        f"SELECT _pl_rid, {', '.join(cols)} FROM {work} WHERE _pl_active AND ({hit})"
-    ).fetchall()
-    counts: Counter[str] = Counter()
-    changed: list[tuple[object, ...]] = []
-    for rid, *values in rows:
-        new = [None if v is None else _apply_all(stages, v, counts) for v in values]
-        if new != values:
-            changed.append((rid, *new))
-    if changed:
-        _write_back(con, work, cols, changed)
-    return counts
-
-
-def _write_back(
-    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], rows: list[tuple[object, ...]]
-) -> None:
-    """UPDATE ... FROM parallel lists zipped by unnest: no temporary table, no pyarrow."""
-    unnest = ", ".join(
-        ["unnest(?::BIGINT[]) AS rid"] + [f"unnest(?::VARCHAR[]) AS c{i}" for i in range(len(cols))]
-    )
-    sets = ", ".join(f"{c} = n.c{i}" for i, c in enumerate(cols))
-    con.execute(
-        f"UPDATE {work} SET {sets} FROM (SELECT {unnest}) AS n WHERE {work}._pl_rid = n.rid",
-        [list(column) for column in zip(*rows, strict=True)],
-    )
-
-
-def _apply_all(stages: tuple[_Stage, ...], text: str, counts: Counter[str]) -> str:
+def apply_all(stages: tuple[Stage, ...], text: str, counts: Counter[str]) -> str:
     """One pass: every stage once, in order, each over the output of the one before."""
     for stage in stages:
         text, n = stage.apply(text)

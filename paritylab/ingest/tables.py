@@ -13,6 +13,7 @@ from pathlib import Path
 
 from paritylab.errors import IngestError
 from paritylab.ingest.lines import TABLE_SUFFIXES, LineChunk
+from paritylab.store.sql import ident, literal
 
 # The wrapper record's fields (paritylab.ingest.formats.wrapper_sql reads these keys).
 WRAPPER_FIELDS = (
@@ -28,15 +29,11 @@ def is_table(path: Path) -> bool:
 
 
 def _reader(path: Path) -> str:
-    name, quoted = path.name.lower(), "'" + str(path).replace("'", "''") + "'"
+    name, quoted = path.name.lower(), literal(str(path))
     if name.endswith(".parquet"):
         return f"read_parquet({quoted})"
     delim = "'\\t'" if name.endswith(".tsv") else "','"
     return f"read_csv({quoted}, header = true, delim = {delim}, all_varchar = false)"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # Fields that hold lists or objects: CSV can only carry them as JSON text, which is read back as JSON.
@@ -47,7 +44,7 @@ NUMBER_FIELDS = ("input_tokens", "output_tokens", "est_cost_usd", "cost_usd", "l
 
 
 def _value(field: str, column: str, sql_type: str) -> str:
-    col = _ident(column)
+    col = ident(column)
     if field in STRUCTURED_FIELDS and sql_type == "VARCHAR":
         return f"CASE WHEN left(ltrim({col}), 1) IN ('[', '{{') AND json_valid({col}) THEN {col}::JSON ELSE {col} END"
     if sql_type == "VARCHAR" and field in NUMBER_FIELDS:

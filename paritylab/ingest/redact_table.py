@@ -1,0 +1,180 @@
+"""`Redactor.redact_table`: the same redaction as `Redactor.redact`, in bulk, over a DuckDB table.
+
+Only rows that match some kind are copied to a TEMP work table: regex stages run there as RE2 UPDATEs,
+checksum stages (IBAN, card) pull just the rows holding a candidate into Python and write them back;
+passes repeat until stable, as in `Redactor.redact`. The table itself is written once, at the end,
+and only where a value changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from paritylab.errors import ConfigError, IngestError
+from paritylab.ingest.redact import MAX_PASSES, Stage, apply_all, union_pattern
+from paritylab.store.sql import ident, literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def redact_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[str],
+    stages: tuple[Stage, ...],
+    *,
+    extras: tuple[Stage, ...] = (),
+) -> Counter[str]:
+    """Redact VARCHAR `columns` of `table` in place with `stages`; the counts per kind. `extras` are
+    the configured patterns, checked against DuckDB's RE2 first."""
+    ref, cols = _table_ref(table), [ident(c) for c in columns]
+    _check_columns(con, ref, table, columns)
+    _check_extras_in_duckdb(con, extras)
+    if not cols:
+        return Counter()
+    work = ident(f"_paritylab_redact_{uuid.uuid4().hex[:12]}")
+    union = literal(union_pattern(stages))
+    any_hit = " OR ".join(f"regexp_matches({c}, {union})" for c in cols)
+    # _pl_n<i>: matches of stage i per row; _pl_p<j>: column j as the current pass found it.
+    extra_cols = [f"0::BIGINT AS _pl_n{i}" for i in range(len(stages))]
+    extra_cols += [f"{c} AS _pl_p{j}" for j, c in enumerate(cols)] + ["true AS _pl_active"]
+    con.execute(
+        f"CREATE TEMP TABLE {work} AS SELECT rowid AS _pl_rid, {', '.join(cols)}, "
+        f"{', '.join(extra_cols)} FROM {ref} WHERE {any_hit}"
+    )
+    try:
+        counts = _redact_work(con, work, cols, stages, union)
+        sets = ", ".join(f"{c} = w.{c}" for c in cols)
+        changed = " OR ".join(f"t.{c} IS DISTINCT FROM w.{c}" for c in cols)
+        con.execute(
+            f"UPDATE {ref} AS t SET {sets} FROM {work} AS w WHERE t.rowid = w._pl_rid AND ({changed})"
+        )
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {work}")
+    return counts
+
+
+def _check_extras_in_duckdb(con: duckdb.DuckDBPyConnection, extras: tuple[Stage, ...]) -> None:
+    import duckdb
+
+    for stage in extras:
+        try:
+            con.execute(f"SELECT regexp_matches('', {literal(stage.pattern)})")
+        except duckdb.Error as exc:
+            raise ConfigError(
+                f"extra PII pattern {stage.kind!r} ({stage.pattern!r}) is rejected by DuckDB: {exc}",
+                hint="rewrite it in the syntax RE2 and Python share",
+            ) from exc
+
+
+def _table_ref(table: str) -> str:
+    return ".".join(ident(part) for part in table.split("."))
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, ref: str, table: str, columns: list[str]) -> None:
+    import duckdb
+
+    selected = ", ".join(ident(c) for c in columns) or "1"
+    try:
+        types = [str(t) for t in con.sql(f"SELECT {selected} FROM {ref} LIMIT 0").types]
+    except duckdb.Error as exc:
+        raise IngestError(
+            f"cannot redact {table}{columns}: {exc}", hint="check the table and column names"
+        ) from exc
+    if bad := [f"{c} ({t})" for c, t in zip(columns, types, strict=False) if t != "VARCHAR"]:
+        raise IngestError(
+            f"cannot redact {table}: only VARCHAR columns hold text, not {', '.join(bad)}",
+            hint="pass only the text columns (e.g. input_text, output_text)",
+        )
+
+
+def _redact_work(
+    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[Stage, ...], union: str
+) -> Counter[str]:
+    """Passes over the work table, as `Redactor.redact` makes them, then the counts per kind."""
+    counts: Counter[str] = Counter()
+    for _ in range(MAX_PASSES):
+        _one_pass(con, work, cols, stages, counts)
+        if not _next_pass(con, work, cols, union):
+            break
+    tallies = ", ".join(f"sum(_pl_n{i})" for i in range(len(stages)))
+    sums = con.execute(f"SELECT {tallies} FROM {work}").fetchone()
+    for stage, n in zip(stages, sums or (), strict=False):
+        counts[stage.kind] += int(n or 0)
+    return +counts  # drop zero counts, like the Python path
+
+
+def _one_pass(
+    con: duckdb.DuckDBPyConnection,
+    work: str,
+    cols: list[str],
+    stages: tuple[Stage, ...],
+    counts: Counter[str],
+) -> None:
+    """All stages in order over the active rows: regex stages in SQL, checksum stages in Python."""
+    i = 0
+    while i < len(stages):
+        if stages[i].valid is None:
+            _sql_stage(con, work, cols, stages[i], f"_pl_n{i}")
+            i += 1
+            continue
+        j = i
+        while j < len(stages) and stages[j].valid is not None:
+            j += 1
+        counts.update(_python_stages(con, work, cols, stages[i:j]))
+        i = j
+
+
+def _next_pass(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], union: str) -> bool:
+    """Keep active only the rows this pass changed that still match some kind (what `redact` retries)."""
+    changed = " OR ".join(f"{c} IS DISTINCT FROM _pl_p{j}" for j, c in enumerate(cols))
+    again = " OR ".join(f"coalesce(regexp_matches({c}, {union}), false)" for c in cols)
+    copy = ", ".join(f"_pl_p{j} = {c}" for j, c in enumerate(cols))
+    con.execute(f"UPDATE {work} SET _pl_active = ({changed}) AND ({again}), {copy} WHERE _pl_active")
+    row = con.execute(f"SELECT count(*) FROM {work} WHERE _pl_active").fetchone()
+    return bool(row and row[0])
+
+
+def _sql_stage(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage: Stage, tally: str) -> None:
+    """One UPDATE: SET expressions all read the old row, so the tally counts what the replace removes."""
+    pattern, repl = literal(stage.pattern), literal(stage.replacement)
+    hit = " OR ".join(f"regexp_matches({c}, {pattern})" for c in cols)
+    n_expr = " + ".join(f"coalesce(len(regexp_extract_all({c}, {pattern})), 0)" for c in cols)
+    sets = ", ".join(f"{c} = regexp_replace({c}, {pattern}, {repl}, 'g')" for c in cols)
+    con.execute(f"UPDATE {work} SET {tally} = {tally} + {n_expr}, {sets} WHERE _pl_active AND ({hit})")
+
+
+def _python_stages(
+    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[Stage, ...]
+) -> Counter[str]:
+    """Pull only the rows holding a candidate, verify in Python, write back the rows that changed."""
+    hit = " OR ".join(f"regexp_matches({c}, {literal(s.pattern)})" for c in cols for s in stages)
+    rows = con.execute(
+        f"SELECT _pl_rid, {', '.join(cols)} FROM {work} WHERE _pl_active AND ({hit})"
+    ).fetchall()
+    counts: Counter[str] = Counter()
+    changed: list[tuple[object, ...]] = []
+    for rid, *values in rows:
+        new = [None if v is None else apply_all(stages, v, counts) for v in values]
+        if new != values:
+            changed.append((rid, *new))
+    if changed:
+        _write_back(con, work, cols, changed)
+    return counts
+
+
+def _write_back(
+    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], rows: list[tuple[object, ...]]
+) -> None:
+    """UPDATE ... FROM parallel lists zipped by unnest: no temporary table, no pyarrow."""
+    unnest = ", ".join(
+        ["unnest(?::BIGINT[]) AS rid"] + [f"unnest(?::VARCHAR[]) AS c{i}" for i in range(len(cols))]
+    )
+    sets = ", ".join(f"{c} = n.c{i}" for i, c in enumerate(cols))
+    con.execute(
+        f"UPDATE {work} SET {sets} FROM (SELECT {unnest}) AS n WHERE {work}._pl_rid = n.rid",
+        [list(column) for column in zip(*rows, strict=True)],
+    )
