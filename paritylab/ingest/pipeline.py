@@ -86,8 +86,10 @@ def ingest_file(
     *,
     redactor: Any,
     progress: Callable[[int], None] | None = None,
+    content_hash: str | None = None,
 ) -> BatchSummary:
-    """Ingest one file (format detected unless given) into `store`; returns its reconciled summary."""
+    """Ingest one file (format detected unless given) into `store`; returns its reconciled summary.
+    `content_hash`: the file's hash when the caller has it already (hashing reads the whole file)."""
     started = time.perf_counter()
     fmt = "table" if is_table(path) else fmt or detect_format(path)
     summary = BatchSummary(f"ing-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", str(path), fmt)
@@ -112,7 +114,7 @@ def ingest_file(
     summary.seen = lines - record_lines + records
     with _phase(summary, "store"):
         _count(con, summary)
-        _write(store, summary, file_hash(path), cfg)
+        _write(store, summary, content_hash or file_hash(path), cfg)
     summary.seconds = time.perf_counter() - started
     return summary
 

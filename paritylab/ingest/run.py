@@ -31,21 +31,26 @@ def ingest_paths(
     summaries = []
     with open_store(settings.store, lock_timeout_s=settings.store_lock_timeout_s) as store:
         for path in expand_paths(paths):
-            earlier = None if force else earlier_batch(store, path, settings.ingest)
+            digest = file_hash(path)
+            earlier = None if force else earlier_batch(store, path, digest, settings.ingest)
             if earlier is not None:
                 summaries.append(earlier)
                 continue
             tick = (lambda n, p=path: progress(p, n)) if progress else None
-            summaries.append(ingest_file(store, path, fmt, settings.ingest, redactor=redactor, progress=tick))
+            summaries.append(
+                ingest_file(
+                    store, path, fmt, settings.ingest, redactor=redactor, progress=tick, content_hash=digest
+                )
+            )
     return summaries
 
 
-def earlier_batch(store: Store, path: Path, cfg: IngestConfig) -> BatchSummary | None:
+def earlier_batch(store: Store, path: Path, digest: str, cfg: IngestConfig) -> BatchSummary | None:
     """The batch that already ingested these bytes with these settings, as an `unchanged` summary."""
     rows = store.rows(
         """SELECT * FROM ingest_batches WHERE content_hash = ? AND sampling = ?::JSON
            ORDER BY started_at DESC LIMIT 1""",
-        [file_hash(path), sampling_settings(cfg)],
+        [digest, sampling_settings(cfg)],
     )
     if not rows:
         return None
