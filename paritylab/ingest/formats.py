@@ -32,6 +32,14 @@ CANONICAL = [
     "tags",
 ]
 FORMATS = ("wrapper", "openai", "otel")
+# Shared with the scan's light parse (scan.py), so the sampling decision sees the same id and status.
+WRAPPER_LOG_ID = "'wrapper:' || coalesce(v_request_id, left(sha256(payload), 32))"
+WRAPPER_STATUS = "CASE WHEN v_ok = false OR (v_ok IS NULL AND v_error IS NOT NULL) THEN 'error' ELSE 'ok' END"
+OPENAI_LOG_ID = "'openai:' || coalesce(v_id, left(sha256(payload), 32))"
+OPENAI_STATUS = (
+    "CASE WHEN v_error IS NOT NULL OR json_type(s.response) IS NULL OR json_type(s.response) = 'NULL' "
+    "THEN 'error' ELSE 'ok' END"
+)
 
 
 def _struct(keys: list[str]) -> str:
@@ -107,7 +115,7 @@ def wrapper_sql(source: str) -> str:
         field("finish_reason", "s.finish_reason", "str"),
     ]
     exprs = {
-        "log_id": "'wrapper:' || coalesce(v_request_id, left(sha256(payload), 32))",
+        "log_id": WRAPPER_LOG_ID,
         "ts": "v_ts",
         "app": "v_app",
         "model": "v_model",
@@ -122,7 +130,7 @@ def wrapper_sql(source: str) -> str:
         "output_tokens": "v_output_tokens",
         "cost_usd": "v_est_cost_usd",
         "latency_ms": "v_latency_ms",
-        "status": "CASE WHEN v_ok = false OR (v_ok IS NULL AND v_error IS NOT NULL) THEN 'error' ELSE 'ok' END",
+        "status": WRAPPER_STATUS,
         "error": "v_error",
         "finish_reason": "v_finish_reason",
         "feedback": "v_feedback",
@@ -154,7 +162,7 @@ def openai_sql(source: str) -> str:
         field("cost_usd", f"json_extract({meta}, '$.cost_usd')", "num"),
     ]
     exprs = {
-        "log_id": "'openai:' || coalesce(v_id, left(sha256(payload), 32))",
+        "log_id": OPENAI_LOG_ID,
         "ts": "v_created_at",
         "app": "v_app",
         "model": "v_model",
@@ -168,8 +176,7 @@ def openai_sql(source: str) -> str:
         "output_tokens": "v_completion_tokens",
         "cost_usd": "v_cost_usd",
         "latency_ms": "v_latency_ms",
-        "status": f"CASE WHEN v_error IS NOT NULL OR json_type({resp}) IS NULL OR json_type({resp}) = 'NULL' "
-        "THEN 'error' ELSE 'ok' END",
+        "status": OPENAI_STATUS,
         "error": "v_error",
         "finish_reason": "v_finish_reason",
         "feedback": "v_feedback",
@@ -177,48 +184,3 @@ def openai_sql(source: str) -> str:
         "tags": "v_tags",
     }
     return _select(_struct(keys), f, exprs, source)
-
-
-# --- light parses: only what sampling needs, for every record ---------------------------------------
-# The same field definitions as the full parses, so the sampling decision (log id, failure kind, hash)
-# comes out identical; a type problem in any of them sets light_problem, which sends the row to the full
-# parse, where it is quarantined with its reason.
-LIGHT = ["log_id", "status", "feedback", "n_guardrails", "latency_ms", "light_problem"]
-
-
-def _light(struct: str, fields: list[Field], exprs: dict[str, str], source: str) -> str:
-    values = ", ".join(f"{f.value} AS v_{f.name}" for f in fields)
-    out = ", ".join(f"{exprs[c]} AS {c}" for c in LIGHT)
-    return f"""
-SELECT position, sub, {out}
-FROM (SELECT position, sub, payload, s, {values}, len({problems_list(fields)}) > 0 AS any_problem
-      FROM (SELECT *, from_json(payload, '{struct}') AS s FROM {source}))"""
-
-
-def wrapper_light_sql(source: str) -> str:
-    keys = ["request_id", "id", "ok", "error", "feedback", "guardrails", "latency_ms"]
-    f = [field("request_id", "coalesce(s.request_id, s.id)", "str"), field("ok", "s.ok", "bool"),
-         field("error", "s.error", "text"), field("feedback", "s.feedback", "int"),
-         field("guardrails", "s.guardrails", "strlist"), field("latency_ms", "s.latency_ms", "num")]
-    exprs = {
-        "log_id": "'wrapper:' || coalesce(v_request_id, left(sha256(payload), 32))",
-        "status": "CASE WHEN v_ok = false OR (v_ok IS NULL AND v_error IS NOT NULL) THEN 'error' ELSE 'ok' END",
-        "feedback": "v_feedback", "n_guardrails": "len(coalesce(v_guardrails, []))",
-        "latency_ms": "v_latency_ms", "light_problem": "any_problem",
-    }
-    return _light(_struct(keys), f, exprs, source)
-
-
-def openai_light_sql(source: str) -> str:
-    struct = _struct(["id", "error", "latency_ms", "response", "metadata"])
-    f = [field("id", "s.id", "str"), field("error", "s.error", "text"), field("latency_ms", "s.latency_ms", "num"),
-         field("feedback", "json_extract(s.metadata, '$.feedback')", "int"),
-         field("guardrails", "json_extract(s.metadata, '$.guardrails')", "strlist")]
-    exprs = {
-        "log_id": "'openai:' || coalesce(v_id, left(sha256(payload), 32))",
-        "status": "CASE WHEN v_error IS NOT NULL OR json_type(s.response) IS NULL OR json_type(s.response) = 'NULL' "
-        "THEN 'error' ELSE 'ok' END",
-        "feedback": "v_feedback", "n_guardrails": "len(coalesce(v_guardrails, []))",
-        "latency_ms": "v_latency_ms", "light_problem": "any_problem",
-    }
-    return _light(struct, f, exprs, source)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import glob
 import gzip
 import hashlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from paritylab.errors import IngestError
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 CHUNK_BYTES = 32 * 1024 * 1024
+BATCH_ROWS = 16_384
 LINE_SUFFIXES = (
     ".jsonl",
     ".json",
@@ -78,52 +80,66 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path) -> io.BufferedIOBase:
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]  # GzipFile is a binary IO
+        return gzip.GzipFile(path, "rb")
     return path.open("rb")
 
 
 def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineChunk]:
-    """Yield the file's lines in chunks of about `chunk_bytes`, never splitting a line."""
+    """Yield the file's lines in chunks of about `chunk_bytes`, never splitting a line.
+
+    Each block is read into a fresh buffer behind the carried-over partial line (`readinto`: no
+    concatenation copy) and handed to Arrow without copying; only the split lines are new memory."""
     position = 0
-    tail = b""
+    carry = b""
+    buf = bytearray()
     try:
         with _open(path) as fh:
-            while block := fh.read(chunk_bytes):
-                block = tail + block
-                cut = block.rfind(b"\n")
-                if cut < 0:
-                    tail = block
+            while True:
+                if len(buf) < len(carry) + chunk_bytes:  # reused: Arrow keeps no reference past _decode
+                    buf = bytearray(len(carry) + chunk_bytes)
+                buf[: len(carry)] = carry
+                got = fh.readinto(memoryview(buf)[len(carry) : len(carry) + chunk_bytes])
+                if not got:
+                    break
+                end = len(carry) + got
+                cut = buf.rfind(b"\n", 0, end)
+                if cut < 0:  # a line longer than the chunk: keep reading
+                    carry = bytes(buf[:end])
                     continue
-                tail = block[cut + 1 :]
-                chunk = _decode(block[:cut], position)
+                carry = bytes(buf[cut + 1 : end])
+                chunk = _decode(buf, cut, position)
                 position += len(chunk)
                 yield chunk
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise IngestError(f"cannot read {path}: {exc}", hint="is the file complete and not corrupt?") from exc
-    if tail:
-        yield _decode(tail, position)
+    if carry:
+        yield _decode(bytearray(carry), len(carry), position)
 
 
-def _decode(block: bytes, start: int) -> LineChunk:
-    """Lines of `block` (no trailing newline). The common case, valid UTF-8 without NUL bytes, is split by
-    Arrow in bulk; a chunk with a defect anywhere is redone line by line to mark the bad lines."""
+def _decode(buf: bytearray, end: int, start: int) -> LineChunk:
+    """Lines of `buf[:end]` (no trailing newline). The common case, valid UTF-8 without NUL bytes, is split
+    by Arrow in bulk; a chunk with a defect anywhere is redone line by line to mark the bad lines."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if b"\x00" not in block:
+    if buf.find(b"\x00", 0, end) < 0:
+        offsets = pa.array([0, end], type=pa.int64()).buffers()[1]
+        block = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(buf)])
         try:  # casting to string validates UTF-8 for the whole chunk at C speed
-            text = pa.array([block], type=pa.large_binary()).cast(pa.large_string())
+            text = block.cast(pa.large_string())
         except pa.ArrowInvalid:
             pass
         else:
             lines = pc.split_pattern(text, "\n").flatten()
-            if b"\r" in block:  # CRLF files: drop one \r per line, as the line-by-line path does
+            if (
+                buf.find(b"\r", 0, end) >= 0
+            ):  # CRLF files: drop one \r per line, as the line-by-line path does
                 lines = pc.replace_substring_regex(lines, "\r$", "", max_replacements=1)
             lines = lines.cast(pa.string())
             return _chunk(start, lines, pa.nulls(len(lines), pa.string()))
-    return _decode_line_by_line(block.split(b"\n"), start)
+    return _decode_line_by_line(bytes(buf[:end]).split(b"\n"), start)
 
 
 def _chunk(start: int, lines: pa.Array, defects: pa.Array) -> LineChunk:
@@ -131,7 +147,9 @@ def _chunk(start: int, lines: pa.Array, defects: pa.Array) -> LineChunk:
     import pyarrow as pa
 
     positions = pa.array(np.arange(start + 1, start + len(lines) + 1, dtype=np.int64))
-    return LineChunk(pa.table({"position": positions, "line": lines, "defect": defects}))
+    table = pa.table({"position": positions, "line": lines, "defect": defects})
+    # DuckDB scans an Arrow table one record batch per thread: slices (zero-copy) let every core work.
+    return LineChunk(pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS)))
 
 
 def _decode_line_by_line(raw_lines: list[bytes], start: int) -> LineChunk:

@@ -2,6 +2,8 @@
 
 `value` is NULL when the field is missing, JSON null, or of the wrong type; `problem` is NULL unless
 the field is present, not null, and cannot be read as the expected kind.
+Every cast is a TRY_CAST although a json_type guard precedes it: DuckDB's optimizer may hoist a cast
+that occurs twice (value and problem) out of its CASE and run it on every row.
 """
 
 from __future__ import annotations
@@ -25,14 +27,14 @@ def field(name: str, expr: str, kind: str) -> Field:
     jt = f"json_type({expr})"
     value = {
         "str": f"CASE WHEN {jt} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') THEN {expr} ->> '$' END",
-        "int": f"CASE WHEN {jt} IN {_INT} THEN ({expr} ->> '$')::BIGINT "
-        f"WHEN {jt} = 'DOUBLE' AND ({expr})::DOUBLE = floor(({expr})::DOUBLE) THEN ({expr})::DOUBLE::BIGINT END",
+        "int": f"CASE WHEN {jt} IN {_INT} THEN TRY_CAST({expr} ->> '$' AS BIGINT) "
+        f"WHEN {jt} = 'DOUBLE' AND TRY_CAST({expr} AS DOUBLE) = floor(TRY_CAST({expr} AS DOUBLE)) THEN TRY_CAST(TRY_CAST({expr} AS DOUBLE) AS BIGINT) END",
         "int_str": f"CASE WHEN {jt} IN {_INT} OR {jt} = 'VARCHAR' THEN TRY_CAST({expr} ->> '$' AS BIGINT) END",
-        "num": f"CASE WHEN {jt} IN {_NUM} THEN ({expr} ->> '$')::DOUBLE END",
-        "bool": f"CASE WHEN {jt} = 'BOOLEAN' THEN ({expr} ->> '$')::BOOLEAN END",
+        "num": f"CASE WHEN {jt} IN {_NUM} THEN TRY_CAST({expr} ->> '$' AS DOUBLE) END",
+        "bool": f"CASE WHEN {jt} = 'BOOLEAN' THEN TRY_CAST({expr} ->> '$' AS BOOLEAN) END",
         "ts": f"CASE WHEN {jt} = 'VARCHAR' THEN TRY_CAST({expr} ->> '$' AS TIMESTAMPTZ) "
-        f"WHEN {jt} IN {_NUM} THEN to_timestamp(CASE WHEN ({expr})::DOUBLE > 1e11 "
-        f"THEN ({expr})::DOUBLE / 1000 ELSE ({expr})::DOUBLE END) END",
+        f"WHEN {jt} IN {_NUM} THEN to_timestamp(CASE WHEN TRY_CAST({expr} AS DOUBLE) > 1e11 "
+        f"THEN TRY_CAST({expr} AS DOUBLE) / 1000 ELSE TRY_CAST({expr} AS DOUBLE) END) END",
         "strlist": f"CASE WHEN {jt} = 'ARRAY' THEN TRY_CAST({expr} AS VARCHAR[]) END",
         "json": f"CASE WHEN {jt} NOT IN ('NULL') THEN {expr} END",
         # free text, or an {"type", "message"} error object rendered as "type: message"

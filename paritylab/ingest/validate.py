@@ -3,7 +3,10 @@ row gets every reason it failed, in words a person can act on."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
+import threading
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +19,8 @@ MAX_LATENCY_MS = 3_600_000
 MAX_COST_USD = 1_000.0
 # Columns the suite reads: small scalars only (text lengths, not texts), so the frame stays cheap.
 VALIDATED_COLUMNS = [
-    "row_key",
+    "position",
+    "sub",
     "log_id",
     "ts_epoch_s",
     "app_len",
@@ -92,6 +96,30 @@ def _expectations(now_epoch_s: float) -> list[tuple[str, Any]]:
     ]
 
 
+_warm_up: list[threading.Thread] = []  # at most one: the import runs once per process
+
+
+def warm_up() -> None:
+    """Start importing Great Expectations in a background thread. The import takes ~3 s of pure Python;
+    an ingest spends its first seconds in DuckDB and Arrow, which release the GIL, so the two overlap.
+    `ready()` waits for it: nothing else imports concurrently with it."""
+    if not _warm_up and "great_expectations" not in sys.modules:
+        _warm_up.append(threading.Thread(target=_import_gx, name="paritylab-gx-import", daemon=True))
+        _warm_up[0].start()
+
+
+def _import_gx() -> None:
+    # a failure is not lost: the import in _validation raises it again, with its traceback
+    with contextlib.suppress(Exception):
+        import great_expectations  # noqa: F401
+
+
+def ready() -> None:
+    """Wait for a warm-up import, if one is running (before anything else may import pandas or GX)."""
+    for thread in _warm_up:
+        thread.join()
+
+
 @functools.lru_cache(maxsize=4)
 def _validation(now_bucket: int) -> tuple[Any, dict[str, str]]:
     """Build the GX context, suite and validation definition once per process (and per day)."""
@@ -114,18 +142,18 @@ def _validation(now_bucket: int) -> tuple[Any, dict[str, str]]:
     return definition, reasons
 
 
-def validate_frame(frame: pd.DataFrame, now_epoch_s: float) -> dict[int, list[str]]:
-    """{row_key: [reasons]} for every row that fails any expectation; rows not listed passed."""
+def validate_frame(frame: pd.DataFrame, now_epoch_s: float) -> dict[tuple[int, int], list[str]]:
+    """{(position, sub): [reasons]} for every row that fails any expectation; rows not listed passed."""
     if frame.empty:
         return {}
     definition, reasons = _validation(int(now_epoch_s // 86_400))
     result = definition.run(
         batch_parameters={"dataframe": frame},
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_key"]},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["position", "sub"]},
     )
-    failures: dict[int, list[str]] = defaultdict(list)
+    failures: dict[tuple[int, int], list[str]] = defaultdict(list)
     for outcome in result.results:
         reason = reasons[str(outcome.expectation_config.id)]
         for item in outcome.result.get("unexpected_index_list") or []:
-            failures[int(item["row_key"])].append(reason)
+            failures[(int(item["position"]), int(item["sub"]))].append(reason)
     return dict(failures)

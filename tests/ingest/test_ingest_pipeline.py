@@ -227,3 +227,53 @@ def test_sampling_before_the_full_parse_keeps_exactly_what_full_sampling_keeps(
     assert some.quarantined == everything.quarantined == 2
     assert any("duplicate log id" in r for row in reasons for r in row["reasons"])
     assert any("latency_ms: expected a number" in r for row in reasons for r in row["reasons"])
+
+
+@pytest.mark.parametrize("prefix", ["", "INFO:llm_calls:"])
+def test_a_duplicate_of_a_row_the_scan_let_go_is_quarantined_with_its_text(
+    tmp_path: Path, prefix: str
+) -> None:
+    """The scan keeps no text of a row certainly sampled out; when a later line repeats its id, the first
+    copy's text is read again from the file, so the duplicate is quarantined exactly as without sampling."""
+    cfg = IngestConfig(sample_rate=0.3, seed=3)
+    ids = [f"req_{i:04d}" for i in range(400)]
+    gone = next(i for i in ids if _u(3, f"wrapper:{i}") >= 0.3)  # a success this rate certainly drops
+
+    def line(request_id: str) -> str:
+        record = {"ts": "2026-11-16T09:00:00Z", "request_id": request_id, "model": "m", "prompt": "p",
+                  "response": "r", "latency_ms": 100, "ok": True}
+        return prefix + json.dumps(record)
+
+    lines = [line(gone)] + [line(i) for i in ids if i != gone] + [line(gone)]
+    path = tmp_path / "dup.log"
+    path.write_text("\n".join(lines) + "\n")
+    with open_store(tmp_path / "s.duckdb") as store:
+        batch = ingest_file(store, path, "wrapper", cfg, redactor=Redactor())
+        [row] = store.rows("SELECT position, raw, reasons FROM quarantine")
+        stored = {r["log_id"] for r in store.rows("SELECT log_id FROM logs")}
+    assert batch.reconciles() and batch.quarantined == 1 and batch.seen == len(lines)
+    assert row["position"] == len(lines) and row["raw"] == lines[-1]
+    assert row["reasons"] == [f"duplicate log id wrapper:{gone} (first at line 1)"]
+    assert f"wrapper:{gone}" not in stored
+    assert stored == {f"wrapper:{i}" for i in ids if _u(3, f"wrapper:{i}") < 0.3}
+
+
+def test_rows_sampling_drops_still_get_the_strict_json_check(tmp_path: Path) -> None:
+    """DuckDB's parser accepts trailing commas and NaN; Python's strict parser decides on every such line,
+    also on the ones sampling would drop, so bad JSON is quarantined at any rate. A record without the
+    cheap `model` key takes the slow path and is still a record."""
+    lines = [
+        '{"request_id": "a", "model": "m", "prompt": "p", "response": "r", "ok": true,}',
+        '{"request_id": "b", "model": "m", "prompt": "p", "response": "r", "latency_ms": NaN}',
+        '{"request_id": "c", "messages": [{"role": "user", "content": "hi"}], "response": "r"}',
+        '{"request_id": "d", "hello": "world"}',
+    ]
+    path = tmp_path / "lax.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with open_store(tmp_path / "s.duckdb") as store:
+        batch = ingest_file(store, path, "wrapper", IngestConfig(sample_rate=0.0), redactor=Redactor())
+        rows = store.rows("SELECT position, reasons FROM quarantine")
+    reasons = {r["position"]: r["reasons"] for r in rows}
+    assert batch.reconciles() and batch.sampled_out == 1 and batch.quarantined == 3
+    assert reasons[1][0].startswith("invalid JSON") and reasons[2][0].startswith("invalid JSON")
+    assert reasons[4] == ["not a wrapper record: none of the keys prompt, messages, response, model"]

@@ -1,0 +1,161 @@
+"""The scan: one SQL statement per chunk of lines classifies every line and reads what sampling needs.
+
+Each line becomes one row of `stage_lines`: skipped (blank, another logger's line), a defect (bad bytes,
+not JSON, not an object, not a record of the format) or a record. A record's text is parsed once, by
+DuckDB's from_json into a struct of only the fields that decide sampling (id, failure signals); the
+seeded rule then says whether the row can be kept at all. Only rows that may be kept (`keep`), defects
+and the rare lines needing Python's strict JSON parser (`lax`) keep their text: a row that is certainly
+sampled out costs a few small columns, never a copy of its line.
+
+Checks are ordered cheap first: the logging-prefix regex runs only on lines not starting with `{`, and
+json_valid / json_type / json_keys (three more parses) only on the rare lines whose struct shows none of
+the format's FAST_KEYS.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from paritylab.ingest.formats import OPENAI_LOG_ID, OPENAI_STATUS, WRAPPER_LOG_ID, WRAPPER_STATUS
+from paritylab.ingest.typed import Field, field, problems_list
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from paritylab.config import IngestConfig
+
+LOGGING_PREFIX = r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):([A-Za-z0-9_.\-]+):"
+# An object must carry at least one of these keys to be a record of the format at all.
+FORMAT_KEYS = {
+    "wrapper": ["prompt", "messages", "response", "model"],
+    "openai": ["request", "response"],
+    "otel": ["resourceSpans"],
+}
+# The format keys the scan's struct reads (short values, or read anyway): a record showing none of them
+# (rare) takes the slow path, which looks for every key of FORMAT_KEYS. Reading `prompt` or `response`
+# into the struct would copy every prompt once more.
+FAST_KEYS = {"wrapper": ["model"], "openai": ["response"], "otel": ["resourceSpans"]}
+# The seeded sampling hash in [0, 1): the same for a log id in every batch, so re-ingest samples alike.
+HASH_U = "('0x' || left(md5($seed || ':' || log_id), 12))::BIGINT / 281474976710656.0"
+LIGHT_COLUMNS = ["log_id", "status", "feedback", "n_guardrails", "latency_ms", "light_problem"]
+
+
+def struct_type(keys: list[str]) -> str:
+    """A from_json type reading each key as raw JSON (typed later, with readable problems)."""
+    return "{" + ", ".join(f'"{k}": "JSON"' for k in keys) + "}"
+
+
+def _wrapper_light() -> tuple[list[str], list[Field], dict[str, str]]:
+    keys = ["request_id", "id", "ok", "error", "feedback", "guardrails", "latency_ms"]
+    fields = [
+        field("request_id", "coalesce(s.request_id, s.id)", "str"),
+        field("ok", "s.ok", "bool"),
+        field("error", "s.error", "text"),
+        field("feedback", "s.feedback", "int"),
+        field("guardrails", "s.guardrails", "strlist"),
+        field("latency_ms", "s.latency_ms", "num"),
+    ]
+    exprs = {"log_id": WRAPPER_LOG_ID, "status": WRAPPER_STATUS}
+    return keys, fields, exprs
+
+
+def _openai_light() -> tuple[list[str], list[Field], dict[str, str]]:
+    keys = ["id", "error", "latency_ms", "response", "metadata"]
+    fields = [
+        field("id", "s.id", "str"),
+        field("error", "s.error", "text"),
+        field("latency_ms", "s.latency_ms", "num"),
+        field("feedback", "json_extract(s.metadata, '$.feedback')", "int"),
+        field("guardrails", "json_extract(s.metadata, '$.guardrails')", "strlist"),
+    ]
+    exprs = {"log_id": OPENAI_LOG_ID, "status": OPENAI_STATUS}
+    return keys, fields, exprs
+
+
+# The same field definitions as the full parses (formats.py), so the sampling decision (log id, failure
+# kind, hash) comes out identical. OTLP exports fan out into spans: they have no light parse.
+LIGHT = {"wrapper": _wrapper_light, "openai": _openai_light}
+
+
+def _classified(fmt: str, keys: list[str]) -> str:
+    """Every line with its outcome (skip / defect / record), reason, payload and struct `s`."""
+    names = FORMAT_KEYS[fmt]
+    any_key = " OR ".join(f's."{k}" IS NOT NULL' for k in FAST_KEYS[fmt])
+    slow_defect = f"""CASE WHEN NOT json_valid(payload) THEN 'invalid JSON'
+        WHEN json_type(payload) <> 'OBJECT'
+          THEN 'JSON value is ' || lower(json_type(payload)) || ', not an object'
+        WHEN NOT list_has_any(json_keys(payload), {names!r}::VARCHAR[])
+          THEN 'not a {fmt} record: none of the keys {", ".join(names)}' END"""
+    return f"""
+    SELECT position, line, stripped, payload, s,
+           CASE WHEN skip_reason IS NOT NULL THEN 'skip' WHEN defect_reason IS NOT NULL THEN 'defect'
+                ELSE 'record' END AS outcome,
+           coalesce(skip_reason, defect_reason) AS reason
+    FROM (SELECT *, CASE WHEN skip_reason IS NOT NULL THEN NULL WHEN defect IS NOT NULL THEN defect
+                         WHEN s IS NOT NULL AND ({any_key}) THEN NULL ELSE {slow_defect} END AS defect_reason
+      FROM (SELECT *, CASE WHEN skip_reason IS NULL AND defect IS NULL
+                           THEN try(from_json(payload, '{struct_type(keys)}')) END AS s
+        FROM (SELECT *, coalesce(stripped, line) AS payload,
+                CASE WHEN defect IS NOT NULL THEN NULL
+                     WHEN logger <> '' AND logger <> $rec THEN 'other logger: ' || logger
+                     WHEN NOT regexp_matches(line, '\\S') THEN 'blank line' END AS skip_reason
+          FROM (SELECT *, CASE WHEN logger = $rec THEN regexp_replace(line, '{LOGGING_PREFIX}', '') END
+                          AS stripped
+            FROM (SELECT position, line, defect,
+                         CASE WHEN defect IS NULL AND NOT starts_with(line, '{{')
+                              THEN regexp_extract(line, '{LOGGING_PREFIX}', 1) ELSE '' END AS logger
+                  FROM chunk_lines)))))"""
+
+
+def scan_sql(fmt: str, keep_all: bool) -> str:
+    """chunk_lines(position, line, defect) -> stage_lines rows; parameters $rec, $slo, $seed, $rate."""
+    if fmt in LIGHT:
+        light_keys, fields, exprs = LIGHT[fmt]()
+        values = ", ".join(f"{f.value} AS v_{f.name}" for f in fields)
+        typed = f"SELECT *, {values}, len({problems_list(fields)}) > 0 AS light_problem FROM ({{rows}})"
+        light = f"""{exprs["log_id"]} AS log_id, {exprs["status"]} AS status, v_feedback AS feedback,
+            len(coalesce(v_guardrails, [])) AS n_guardrails, v_latency_ms AS latency_ms, light_problem"""
+        failure = (
+            "light_problem OR status = 'error' OR feedback = -1 OR n_guardrails > 0 OR latency_ms > $slo"
+        )
+        keep = "true" if keep_all else f"{failure} OR {HASH_U} < $rate"
+    else:
+        light_keys, typed = [], "SELECT * FROM ({rows})"
+        light = """NULL::VARCHAR AS log_id, NULL::VARCHAR AS status, NULL::BIGINT AS feedback,
+            0::BIGINT AS n_guardrails, NULL::DOUBLE AS latency_ms, false AS light_problem"""
+        keep = "true"
+    keys = list(dict.fromkeys(FAST_KEYS[fmt] + light_keys))
+    rows = typed.replace("{rows}", _classified(fmt, keys))
+    lax = "contains(line, 'NaN') OR contains(line, 'Infinity') OR regexp_matches(line, ',\\s*[}\\]]')"
+    return f"""
+    SELECT position, 0::BIGINT AS sub, outcome, reason, keep, lax,
+           CASE WHEN outcome = 'defect' OR keep OR lax THEN line END AS raw,
+           CASE WHEN keep OR lax THEN stripped END AS stripped,
+           {", ".join(LIGHT_COLUMNS)}
+    FROM (SELECT *, outcome = 'record' AND coalesce({keep}, false) AS keep,
+                 outcome = 'record' AND ({lax}) AS lax
+          FROM (SELECT *, {light} FROM ({rows})))"""
+
+
+def scan_params(cfg: IngestConfig, fmt: str) -> dict[str, Any]:
+    params: dict[str, Any] = {"rec": cfg.record_logger}
+    if fmt in LIGHT and not keeps_all(cfg):
+        params.update(slo=cfg.latency_slo_ms, seed=str(cfg.seed), rate=cfg.sample_rate)
+    return params
+
+
+def keeps_all(cfg: IngestConfig) -> bool:
+    """With a fixed count (or rate 1) no row is certainly sampled out before the full parse."""
+    return cfg.sample_count is not None or cfg.sample_rate >= 1.0
+
+
+def scan_chunk(
+    con: duckdb.DuckDBPyConnection, chunk: Any, fmt: str, cfg: IngestConfig, *, first: bool
+) -> None:
+    """Append one Arrow chunk of lines (position, line, defect) to stage_lines."""
+    verb = "CREATE OR REPLACE TEMP TABLE stage_lines AS" if first else "INSERT INTO stage_lines BY NAME"
+    con.register("chunk_lines", chunk)
+    try:
+        con.execute(f"{verb} {scan_sql(fmt, keeps_all(cfg))}", scan_params(cfg, fmt))
+    finally:
+        con.unregister("chunk_lines")

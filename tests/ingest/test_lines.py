@@ -1,0 +1,69 @@
+"""read_chunks against a plain split of the bytes: chunk boundaries, lines longer than a chunk, CRLF,
+bad bytes and gzip must never change which lines come out, their text or their numbers."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from paritylab.ingest.lines import read_chunks
+
+
+def expected_lines(data: bytes) -> list[tuple[int, str, str | None]]:
+    raw = data.split(b"\n")
+    if data.endswith(b"\n"):
+        raw = raw[:-1]
+    out = []
+    for i, line in enumerate(raw, start=1):
+        defect = "NUL byte in line" if b"\x00" in line else None
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            defect, text = f"invalid UTF-8 at byte {exc.start}", line.decode("utf-8", errors="replace")
+        out.append((i, text.replace("\x00", "\\u0000").removesuffix("\r"), defect))
+    return out
+
+
+def read_all(path: Path, chunk_bytes: int) -> list[tuple[int, str, str | None]]:
+    rows = []
+    for chunk in read_chunks(path, chunk_bytes=chunk_bytes):
+        table = chunk.to_arrow()
+        rows += zip(*(table.column(c).to_pylist() for c in ("position", "line", "defect")), strict=True)
+    return rows
+
+
+CONTENT = {
+    "plain": b"".join(b'{"i": %d, "text": "%s"}\n' % (i, b"x" * (i % 37)) for i in range(300)),
+    "no final newline": b'{"a": 1}\n{"b": 2}\n{"c": 3}',
+    "blank lines": b'\n\n{"a": 1}\n\n\n{"b": 2}\n\n',
+    "long lines": b"\n".join([b"y" * 5000, b"short", b"z" * 12_000, b""]) + b"\n",
+    "crlf": b'{"a": 1}\r\n{"b": "two"}\r\n\r\n{"c": 3}\r\n',
+    "bad bytes": b'{"a": 1}\n{"b": "\xff\xfe"}\n{"c": "nul\x00here"}\n{"d": 4}\n',
+    "multibyte": ("{\"t\": \"caf\u00e9 \u2013 \U0001f600\"}\n" * 50).encode(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONTENT))
+@pytest.mark.parametrize("chunk_bytes", [7, 64, 1000, 1 << 20])
+def test_chunks_give_exactly_the_lines_of_the_file(tmp_path: Path, name: str, chunk_bytes: int) -> None:
+    data = CONTENT[name]
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(data)
+    assert read_all(path, chunk_bytes) == expected_lines(data)
+
+
+def test_gzip_reads_like_the_plain_file(tmp_path: Path) -> None:
+    data = CONTENT["plain"] + CONTENT["bad bytes"]
+    plain, packed = tmp_path / "x.jsonl", tmp_path / "x.jsonl.gz"
+    plain.write_bytes(data)
+    packed.write_bytes(gzip.compress(data))
+    assert read_all(packed, 999) == read_all(plain, 999) == expected_lines(data)
+
+
+def test_a_chunk_is_split_into_record_batches_for_parallel_scans(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b"{}\n" * 50_000)
+    [chunk] = list(read_chunks(path))
+    assert len(chunk) == 50_000 and len(chunk.to_arrow().to_batches()) > 1
