@@ -7,20 +7,24 @@ instead of failing the whole file or vanishing.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import gzip
 import hashlib
 import io
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from paritylab.errors import IngestError
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+T = TypeVar("T")
 CHUNK_BYTES = 32 * 1024 * 1024
 BATCH_ROWS = 16_384
 LINE_SUFFIXES = (
@@ -116,6 +120,44 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineChun
         raise IngestError(f"cannot read {path}: {exc}", hint="is the file complete and not corrupt?") from exc
     if carry:
         yield _decode(bytearray(carry), len(carry), position)
+
+
+def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """`items`, produced one step ahead in a background thread: reading and splitting the next chunk
+    (file I/O and Arrow, which release the GIL) overlaps the scan of the current one in DuckDB.
+    Errors reach the caller at the item where they happened; a caller that stops early stops the thread."""
+    slots: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(done: bool, value: Any) -> bool:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                slots.put((done, value), timeout=0.05)
+                return True
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer(False, item):
+                    return
+            offer(True, None)
+        except BaseException as exc:
+            offer(True, exc)
+
+    worker = threading.Thread(target=produce, name="paritylab-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            done, value = slots.get()
+            if done:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _decode(buf: bytearray, end: int, start: int) -> LineChunk:

@@ -20,7 +20,7 @@ from typing import Any
 from paritylab.config import IngestConfig
 from paritylab.errors import IngestError
 from paritylab.ingest import scan, stage, validate
-from paritylab.ingest.lines import file_hash, read_chunks
+from paritylab.ingest.lines import file_hash, prefetch, read_chunks
 from paritylab.ingest.tables import is_table, read_table_chunks
 from paritylab.store.db import Store
 from paritylab.store.ledger import utcnow
@@ -133,7 +133,7 @@ def _stage_file(
     """Scan every chunk of the file into stage_lines; return (lines, lines that were records)."""
     stage.create_stage(con)
     lines = 0
-    for chunk in _chunks(path, cfg):
+    for chunk in prefetch(_chunks(path, cfg)):
         scan.scan_chunk(con, chunk.to_arrow(), parse_as, cfg, first=lines == 0)
         lines += len(chunk)
         if progress:

@@ -21,6 +21,7 @@ the rows holding a candidate travel to Python and back.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -180,6 +181,7 @@ class Stage:
         return "".join(out), count
 
 
+@functools.lru_cache(maxsize=65_536)  # one number is often in several columns (prompt, messages, question)
 def _longest_valid_prefix(candidate: str, valid: Callable[[str], bool]) -> int | None:
     cuts = [i for i, ch in enumerate(candidate) if ch in " -"] + [len(candidate)]
     for cut in reversed(cuts):

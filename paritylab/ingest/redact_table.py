@@ -150,17 +150,19 @@ def _sql_stage(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage
 def _python_stages(
     con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[Stage, ...]
 ) -> Counter[str]:
-    """Pull only the rows holding a candidate, verify in Python, write back the rows that changed."""
-    hit = " OR ".join(f"regexp_matches({c}, {literal(s.pattern)})" for c in cols for s in stages)
+    """Pull only the values holding a candidate (NULL for the row's other columns), verify in Python,
+    write back the values that changed."""
+    hits = {c: " OR ".join(f"regexp_matches({c}, {literal(s.pattern)})" for s in stages) for c in cols}
+    values = ", ".join(f"CASE WHEN {hit} THEN {c} END" for c, hit in hits.items())
     rows = con.execute(
-        f"SELECT _pl_rid, {', '.join(cols)} FROM {work} WHERE _pl_active AND ({hit})"
+        f"SELECT _pl_rid, {values} FROM {work} WHERE _pl_active AND ({' OR '.join(hits.values())})"
     ).fetchall()
     counts: Counter[str] = Counter()
     changed: list[tuple[object, ...]] = []
-    for rid, *values in rows:
-        new = [None if v is None else apply_all(stages, v, counts) for v in values]
-        if new != values:
-            changed.append((rid, *new))
+    for rid, *old in rows:
+        new = [None if v is None else apply_all(stages, v, counts) for v in old]
+        if new != old:  # a value with no candidate stays None: the write-back keeps the column as it is
+            changed.append((rid, *(n if n != o else None for n, o in zip(new, old, strict=True))))
     if changed:
         _write_back(con, work, cols, changed)
     return counts
@@ -169,11 +171,12 @@ def _python_stages(
 def _write_back(
     con: duckdb.DuckDBPyConnection, work: str, cols: list[str], rows: list[tuple[object, ...]]
 ) -> None:
-    """UPDATE ... FROM parallel lists zipped by unnest: no temporary table, no pyarrow."""
+    """UPDATE ... FROM parallel lists zipped by unnest: no temporary table, no pyarrow. None means
+    "unchanged": redaction never turns text into NULL."""
     unnest = ", ".join(
         ["unnest(?::BIGINT[]) AS rid"] + [f"unnest(?::VARCHAR[]) AS c{i}" for i in range(len(cols))]
     )
-    sets = ", ".join(f"{c} = n.c{i}" for i, c in enumerate(cols))
+    sets = ", ".join(f"{c} = coalesce(n.c{i}, {c})" for i, c in enumerate(cols))
     con.execute(
         f"UPDATE {work} SET {sets} FROM (SELECT {unnest}) AS n WHERE {work}._pl_rid = n.rid",
         [list(column) for column in zip(*rows, strict=True)],

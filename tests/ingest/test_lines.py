@@ -4,6 +4,7 @@ bad bytes and gzip must never change which lines come out, their text or their n
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,31 @@ def test_a_chunk_is_split_into_record_batches_for_parallel_scans(tmp_path: Path)
     path.write_bytes(b"{}\n" * 50_000)
     [chunk] = list(read_chunks(path))
     assert len(chunk) == 50_000 and len(chunk.to_arrow().to_batches()) > 1
+
+
+def test_prefetch_yields_everything_in_order_and_raises_where_the_source_failed() -> None:
+    from paritylab.ingest.lines import prefetch
+
+    assert list(prefetch(iter(range(100)))) == list(range(100))
+
+    def failing() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise OSError("disk gone")
+
+    got: list[int] = []
+    with pytest.raises(OSError, match="disk gone"):
+        for item in prefetch(failing()):
+            got.append(item)
+    assert got == [1, 2]
+
+
+def test_prefetch_stops_its_thread_when_the_caller_stops_early() -> None:
+    import threading
+
+    from paritylab.ingest.lines import prefetch
+
+    items = prefetch(iter(range(10_000)))
+    assert next(items) == 0
+    items.close()  # what a `for` loop left by an exception does
+    assert not any(t.name == "paritylab-read-ahead" for t in threading.enumerate())
