@@ -277,3 +277,22 @@ def test_rows_sampling_drops_still_get_the_strict_json_check(tmp_path: Path) -> 
     assert batch.reconciles() and batch.sampled_out == 1 and batch.quarantined == 3
     assert reasons[1][0].startswith("invalid JSON") and reasons[2][0].startswith("invalid JSON")
     assert reasons[4] == ["not a wrapper record: none of the keys prompt, messages, response, model"]
+
+
+def test_a_fixed_sample_count_keeps_every_failure_and_the_n_successes_with_the_lowest_hash(
+    tmp_path: Path,
+) -> None:
+    path = SAMPLE_LOGS / "wrapper-2026-11-16.jsonl"
+    full, counted = IngestConfig(sample_rate=1.0), IngestConfig(sample_count=25, seed=11)
+    with open_store(tmp_path / "full.duckdb") as a, open_store(tmp_path / "counted.duckdb") as b:
+        everything = ingest_file(a, path, None, full, redactor=Redactor())
+        some = ingest_file(b, path, None, counted, redactor=Redactor())
+        rows = a.rows("SELECT log_id, kept_because FROM logs")
+        kept = {r["log_id"]: r["kept_because"] for r in b.rows("SELECT log_id, kept_because FROM logs")}
+    failures = {r["log_id"] for r in rows if r["kept_because"] != "sampled"}
+    sampled = [r["log_id"] for r in rows if r["kept_because"] == "sampled"]
+    successes = sorted(sampled, key=lambda i: (_u(11, i), i))
+    assert set(kept) == failures | set(successes[:25])
+    assert sum(1 for k in kept.values() if k == "sampled") == 25
+    assert some.reconciles() and some.seen == everything.seen
+    assert some.sampled_out == everything.stored - len(kept)
