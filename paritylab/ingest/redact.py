@@ -170,7 +170,7 @@ class Stage:
             if self.blocker and m.group("blocker") is not None:
                 pos = m.end()
                 continue
-            end = _longest_valid_prefix(m.group(), valid)
+            end = longest_valid_prefix(m.group(), valid)
             if end is None:
                 pos = m.start() + 1
                 continue
@@ -182,7 +182,7 @@ class Stage:
 
 
 @functools.lru_cache(maxsize=65_536)  # one number is often in several columns (prompt, messages, question)
-def _longest_valid_prefix(candidate: str, valid: Callable[[str], bool]) -> int | None:
+def longest_valid_prefix(candidate: str, valid: Callable[[str], bool]) -> int | None:
     cuts = [i for i, ch in enumerate(candidate) if ch in " -"] + [len(candidate)]
     for cut in reversed(cuts):
         if valid(candidate[:cut]):

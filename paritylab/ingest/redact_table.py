@@ -1,7 +1,7 @@
 """`Redactor.redact_table`: the same redaction as `Redactor.redact`, in bulk, over a DuckDB table.
 
-Only rows that match some kind are copied to a TEMP work table: regex stages run there as RE2 UPDATEs,
-checksum stages (IBAN, card) pull just the rows holding a candidate into Python and write them back;
+Only rows that match some kind are copied to a TEMP work table: regex stages run there as RE2 UPDATEs;
+for checksum stages (IBAN, card) RE2 finds the candidates and Python only verifies their checksums;
 passes repeat until stable, as in `Redactor.redact`. The table itself is written once, at the end,
 and only where a value changed.
 """
@@ -13,7 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from paritylab.errors import ConfigError, IngestError
-from paritylab.ingest.redact import MAX_PASSES, Stage, apply_all, union_pattern
+from paritylab.ingest.redact import MAX_PASSES, Stage, longest_valid_prefix, union_pattern
 from paritylab.store.sql import ident, literal
 
 if TYPE_CHECKING:
@@ -114,18 +114,12 @@ def _one_pass(
     stages: tuple[Stage, ...],
     counts: Counter[str],
 ) -> None:
-    """All stages in order over the active rows: regex stages in SQL, checksum stages in Python."""
-    i = 0
-    while i < len(stages):
-        if stages[i].valid is None:
-            _sql_stage(con, work, cols, stages[i], f"_pl_n{i}")
-            i += 1
-            continue
-        j = i
-        while j < len(stages) and stages[j].valid is not None:
-            j += 1
-        counts.update(_python_stages(con, work, cols, stages[i:j]))
-        i = j
+    """All stages in order over the active rows: regex stages in SQL, checksum stages with Python's help."""
+    for i, stage in enumerate(stages):
+        if stage.valid is None:
+            _sql_stage(con, work, cols, stage, f"_pl_n{i}")
+        else:
+            counts.update(_checksum_stage(con, work, cols, stage))
 
 
 def _next_pass(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], union: str) -> bool:
@@ -147,25 +141,61 @@ def _sql_stage(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage
     con.execute(f"UPDATE {work} SET {tally} = {tally} + {n_expr}, {sets} WHERE _pl_active AND ({hit})")
 
 
-def _python_stages(
-    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[Stage, ...]
-) -> Counter[str]:
-    """Pull only the values holding a candidate (NULL for the row's other columns), verify in Python,
-    write back the values that changed."""
-    hits = {c: " OR ".join(f"regexp_matches({c}, {literal(s.pattern)})" for s in stages) for c in cols}
-    values = ", ".join(f"CASE WHEN {hit} THEN {c} END" for c, hit in hits.items())
+def _checksum_stage(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage: Stage) -> Counter[str]:
+    """RE2 finds the stage's matches in DuckDB; Python places each one (an anchored match, no scan),
+    checks its checksum (cached) and joins. A value whose scan is not plain (a candidate not valid as a
+    whole, where the exact scan retries inside it) is redone by `Stage.apply`, the Python scan itself."""
+    pattern = literal(f"({stage.blocker})|{stage.pattern}" if stage.blocker else stage.pattern)
+    hits = {c: f"regexp_matches({c}, {pattern})" for c in cols}
+    cells = ", ".join(
+        f"CASE WHEN {hit} THEN [{c}] || regexp_extract_all({c}, {pattern}) END" for c, hit in hits.items()
+    )
     rows = con.execute(
-        f"SELECT _pl_rid, {values} FROM {work} WHERE _pl_active AND ({' OR '.join(hits.values())})"
-    ).fetchall()
+        f"SELECT _pl_rid, {cells} FROM {work} WHERE _pl_active AND ({' OR '.join(hits.values())})"
+    )
     counts: Counter[str] = Counter()
     changed: list[tuple[object, ...]] = []
-    for rid, *old in rows:
-        new = [None if v is None else apply_all(stages, v, counts) for v in old]
-        if new != old:  # a value with no candidate stays None: the write-back keeps the column as it is
-            changed.append((rid, *(n if n != o else None for n, o in zip(new, old, strict=True))))
+    for rid, *found in rows.fetchall():
+        new: list[str | None] = []
+        for value_and_matches in found:
+            if value_and_matches is None:  # no candidate in this column: unchanged
+                new.append(None)
+                continue
+            value, matches = value_and_matches[0], value_and_matches[1:]
+            text, n = _joined(stage, value, matches) or stage.apply(value)
+            counts[stage.kind] += n
+            new.append(text if text != value else None)
+        if any(v is not None for v in new):
+            changed.append((rid, *new))
     if changed:
         _write_back(con, work, cols, changed)
     return counts
+
+
+def _joined(stage: Stage, value: str, matches: list[str]) -> tuple[str, int] | None:
+    """The stage's result from RE2's matches, or None when only the exact scan can tell.
+
+    Each match is placed at the first occurrence of its text and confirmed there by an anchored match of
+    the same pattern (were it an earlier place than RE2's, RE2 would have matched there: leftmost). The
+    result equals `Stage.apply` as long as every candidate is a blocker or valid as a whole: the scan then
+    resumes where the match ends, as RE2's next match does."""
+    out, pos, count = [], 0, 0
+    for match in matches:
+        at = value.find(match, pos)
+        m = stage.regex.match(value, at) if at >= 0 else None
+        if m is None or m.group() != match:
+            return None
+        out.append(value[pos:at])
+        if stage.blocker and m.group("blocker") is not None:
+            out.append(match)
+        elif stage.valid is not None and longest_valid_prefix(match, stage.valid) == len(match):
+            out.append(stage.replacement)
+            count += 1
+        else:
+            return None
+        pos = at + len(match)
+    out.append(value[pos:])
+    return "".join(out), count
 
 
 def _write_back(
