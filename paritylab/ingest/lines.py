@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from paritylab.errors import IngestError
 
@@ -84,14 +84,41 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path) -> io.BufferedIOBase:
-    if path.name.endswith(".gz"):
-        return gzip.GzipFile(path, "rb")
-    return path.open("rb")
+class _Hashing(io.RawIOBase):
+    """The file's bytes as read, fed to `digest` on the way (the compressed bytes, for gzip)."""
+
+    def __init__(self, raw: BinaryIO, digest: Any) -> None:
+        self._raw, self._digest = raw, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        got = self._raw.readinto(buffer)  # type: ignore[attr-defined]  # a buffered binary file has it
+        if got:
+            self._digest.update(memoryview(buffer)[:got])
+        return int(got or 0)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
-def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineChunk]:
-    """Yield the file's lines in chunks of about `chunk_bytes`, never splitting a line.
+@contextlib.contextmanager
+def _open(path: Path, digest: Any = None) -> Iterator[io.BufferedIOBase]:
+    with path.open("rb") as raw:
+        stream: Any = raw if digest is None else io.BufferedReader(_Hashing(raw, digest), buffer_size=1 << 20)
+        if path.name.endswith(".gz"):
+            with gzip.GzipFile(fileobj=stream, mode="rb") as unpacked:  # does not close `stream`: `raw` does
+                yield unpacked
+        else:
+            yield stream
+
+
+def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None) -> Iterator[LineChunk]:
+    """Yield the file's lines in chunks of about `chunk_bytes`, never splitting a line. With `digest`
+    (a hashlib object), every byte of the file also goes through it: the content hash without a second
+    read.
 
     Each block is read into a fresh buffer behind the carried-over partial line (`readinto`: no
     concatenation copy) and handed to Arrow without copying; only the split lines are new memory."""
@@ -99,7 +126,7 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineChun
     carry = b""
     buf = bytearray()
     try:
-        with _open(path) as fh:
+        with _open(path, digest) as fh:
             while True:
                 if len(buf) < len(carry) + chunk_bytes:  # reused: Arrow keeps no reference past _decode
                     buf = bytearray(len(carry) + chunk_bytes)
@@ -142,8 +169,11 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
                 if not offer(False, item):
                     return
             offer(True, None)
-        except BaseException as exc:
+        except BaseException as exc:  # re-raised in the caller's thread
             offer(True, exc)
+        finally:  # a source left half-read (the caller stopped) closes its file now, not at GC
+            if close := getattr(items, "close", None):
+                close()
 
     worker = threading.Thread(target=produce, name="paritylab-read-ahead", daemon=True)
     worker.start()

@@ -7,6 +7,7 @@ A mismatch is an IngestError, because it would mean a row was lost.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -89,7 +90,7 @@ def ingest_file(
     content_hash: str | None = None,
 ) -> BatchSummary:
     """Ingest one file (format detected unless given) into `store`; returns its reconciled summary.
-    `content_hash`: the file's hash when the caller has it already (hashing reads the whole file)."""
+    `content_hash`: the file's hash when the caller has it already (else it is taken while reading)."""
     started = time.perf_counter()
     validate.warm_up()
     fmt = "table" if is_table(path) else fmt or detect_format(path)
@@ -98,8 +99,10 @@ def ingest_file(
     # DuckDB would otherwise keep the staged file in memory up to 80% of RAM; past the limit it spills.
     con.execute(f"SET memory_limit = '{cfg.memory_limit_mb}MB'")
     parse_as = "wrapper" if fmt == "table" else fmt  # table rows are wrapper records (see ingest.tables)
+    # hashed while it is read, unless the caller has the hash (tables are read by DuckDB: hashed apart)
+    digest = hashlib.sha256() if content_hash is None and not is_table(path) else None
     with _phase(summary, "scan"):  # read, classify and light-parse every line
-        lines, record_lines = _stage_file(con, path, parse_as, cfg, progress)
+        lines, record_lines = _stage_file(con, path, parse_as, cfg, progress, digest=digest)
     with _phase(summary, "parse + sample"):
         records, summary.sampled_out = stage.parse_sampled(con, parse_as, cfg, lambda: _chunks(path, cfg))
         stage.split_parsed(con)
@@ -113,7 +116,7 @@ def ingest_file(
     summary.seen = lines - record_lines + records
     with _phase(summary, "store"):
         _count(con, summary)
-        _write(store, summary, content_hash or file_hash(path), cfg)
+        _write(store, summary, content_hash or (digest.hexdigest() if digest else file_hash(path)), cfg)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -128,12 +131,18 @@ def _phase(summary: BatchSummary, name: str) -> Iterator[None]:
 
 
 def _stage_file(
-    con: Any, path: Path, parse_as: str, cfg: IngestConfig, progress: Callable[[int], None] | None
+    con: Any,
+    path: Path,
+    parse_as: str,
+    cfg: IngestConfig,
+    progress: Callable[[int], None] | None,
+    *,
+    digest: Any = None,
 ) -> tuple[int, int]:
     """Scan every chunk of the file into stage_lines; return (lines, lines that were records)."""
     stage.create_stage(con)
     lines = 0
-    for chunk in prefetch(_chunks(path, cfg)):
+    for chunk in prefetch(_chunks(path, cfg, digest)):
         scan.scan_chunk(con, chunk.to_arrow(), parse_as, cfg, first=lines == 0)
         lines += len(chunk)
         if progress:
@@ -143,8 +152,8 @@ def _stage_file(
     return lines, stage.finish_scan(con, parse_as)
 
 
-def _chunks(path: Path, cfg: IngestConfig) -> Iterator[Any]:
-    return read_table_chunks(path, cfg.columns) if is_table(path) else read_chunks(path)
+def _chunks(path: Path, cfg: IngestConfig, digest: Any = None) -> Iterator[Any]:
+    return read_table_chunks(path, cfg.columns) if is_table(path) else read_chunks(path, digest=digest)
 
 
 def _no_lines() -> Any:

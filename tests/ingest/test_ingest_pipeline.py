@@ -116,7 +116,7 @@ def test_an_interrupted_ingest_leaves_nothing_and_a_rerun_completes(tmp_path: Pa
     with open_store(store_path) as db:
         assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": 0}]
         batch = ingest_file(db, source, None, IngestConfig(), redactor=Redactor())
-        assert batch.stored == sum(1 for line in source.open() if line.strip())
+        assert batch.stored == sum(1 for line in source.read_text().splitlines() if line.strip())
         assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": batch.stored}]
 
 

@@ -96,3 +96,18 @@ def test_prefetch_stops_its_thread_when_the_caller_stops_early() -> None:
     assert next(items) == 0
     items.close()  # what a `for` loop left by an exception does
     assert not any(t.name == "paritylab-read-ahead" for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("name", ["x.jsonl", "x.jsonl.gz"])
+def test_the_digest_taken_while_reading_is_the_file_hash(tmp_path: Path, name: str) -> None:
+    import hashlib
+
+    from paritylab.ingest.lines import file_hash
+
+    data = CONTENT["plain"] * 20
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    digest = hashlib.sha256()
+    rows = [row for chunk in read_chunks(path, chunk_bytes=1000, digest=digest) for row in [len(chunk)]]
+    assert sum(rows) == len(expected_lines(data))
+    assert digest.hexdigest() == file_hash(path)
