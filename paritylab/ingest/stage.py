@@ -82,9 +82,13 @@ def parse_sampled(
     those few texts, if the scan let them go, are read again from the source."""
     if fmt in LIGHT:
         records = _one(con, "SELECT count(*) FROM stage_lines WHERE outcome = 'record'")
-        con.execute("""UPDATE stage_lines SET keep = true WHERE outcome = 'record' AND NOT keep AND log_id IN (
-                         SELECT log_id FROM stage_lines WHERE outcome = 'record' GROUP BY 1 HAVING count(*) > 1)""")
-        _fill_missing_text(con, reread, cfg.record_logger)
+        con.execute("""CREATE OR REPLACE TEMP TABLE stage_dups AS SELECT log_id FROM stage_lines
+                       WHERE outcome = 'record' GROUP BY 1 HAVING count(*) > 1""")
+        if _one(con, "SELECT count(*) FROM stage_dups"):  # rare: spare the UPDATE's pass otherwise
+            con.execute("""UPDATE stage_lines SET keep = true WHERE outcome = 'record' AND NOT keep
+                           AND log_id IN (SELECT log_id FROM stage_dups)""")
+            _fill_missing_text(con, reread, cfg.record_logger)
+        con.execute("DROP TABLE stage_dups")
         parsed = _one(con, "SELECT count(*) FROM stage_lines WHERE outcome = 'record' AND keep")
     source = """(SELECT position, sub, raw, coalesce(stripped, raw) AS payload FROM stage_lines
                  WHERE outcome = 'record' AND keep)"""
