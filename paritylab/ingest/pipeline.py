@@ -13,6 +13,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -107,11 +108,9 @@ def ingest_file(
         records, summary.sampled_out = stage.parse_sampled(con, parse_as, cfg, lambda: _chunks(path, cfg))
         stage.split_parsed(con)
         stage.sample(con, cfg)
-    with _phase(summary, "validate"):
-        summary.failed_validation = _gate(con)
-        _enrich_json_errors(con)
-    with _phase(summary, "redact"):
-        summary.redactions = dict(_redact(con, redactor, cfg))
+    with _phase(summary, "validate + redact"):
+        summary.failed_validation, redactions = _validate_and_redact(con, redactor, cfg)
+        summary.redactions = dict(redactions)
     # independent of the categories: every line that was not a record, plus every record parsed
     summary.seen = lines - record_lines + records
     with _phase(summary, "store"):
@@ -173,12 +172,28 @@ def _one(con: Any, sql: str) -> int:
     return int(value)
 
 
-def _gate(con: Any) -> int:
-    """Great Expectations on the rows to be stored; failures move to quarantine with every reason."""
+def _validate_and_redact(con: Any, redactor: Any, cfg: IngestConfig) -> tuple[int, Counter[str]]:
+    """Great Expectations on the rows to be stored (failures to quarantine with every reason), then PII out
+    of everything stored or quarantined; (rows GX rejected, redactions per kind).
+
+    GX (Python) runs in a thread while DuckDB makes the redaction's first scan (SQL, GIL released). The
+    rows GX rejects leave the redaction before any text is redacted: counts cover stored rows only."""
     validate.ready()  # the warm-up import, if still running, finishes before pandas is touched here
-    failures = validate.validate_frame(stage.validation_frame(con), time.time())
-    if not failures:
-        return 0
+    frame = stage.validation_frame(con)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paritylab-gx") as pool:
+        gx = pool.submit(validate.validate_frame, frame, time.time())
+        with redactor.begin_redact_table(con, "stage_kept", TEXT_COLUMNS) as job:
+            failures = gx.result()
+            if failures:
+                _quarantine_rejected(con, failures, job)
+            _enrich_json_errors(con)
+            counts: Counter[str] = job.finish()
+    counts.update(redactor.redact_table(con, "stage_quarantine", ["raw"]))
+    con.execute("UPDATE stage_quarantine SET raw = left(raw, ?)", [cfg.max_raw_chars])
+    return len(failures), counts
+
+
+def _quarantine_rejected(con: Any, failures: dict[tuple[int, int], list[str]], job: Any) -> None:
     import pyarrow as pa
 
     reasons = pa.table(
@@ -192,9 +207,9 @@ def _gate(con: Any) -> int:
     con.execute("""INSERT INTO stage_quarantine
                    SELECT k.position, k.sub, k.log_id, k.raw, f.reasons
                    FROM stage_kept k JOIN gx_failures f USING (position, sub)""")
+    job.drop_rows("SELECT k.rowid FROM stage_kept k JOIN gx_failures f USING (position, sub)")
     con.execute("DELETE FROM stage_kept WHERE (position, sub) IN (SELECT position, sub FROM gx_failures)")
     con.unregister("gx_failures")
-    return len(failures)
 
 
 def _enrich_json_errors(con: Any) -> None:
@@ -208,14 +223,6 @@ def _enrich_json_errors(con: Any) -> None:
         except json.JSONDecodeError as exc:
             detail = f"invalid JSON: {exc.msg} (character {exc.pos})"
         con.execute("UPDATE stage_quarantine SET reasons = [?] WHERE rowid = ?", [detail, rowid])
-
-
-def _redact(con: Any, redactor: Any, cfg: IngestConfig) -> Counter[str]:
-    """PII out of everything that will be stored, quarantined raw rows included; then bound raw rows."""
-    counts: Counter[str] = redactor.redact_table(con, "stage_kept", TEXT_COLUMNS)
-    counts.update(redactor.redact_table(con, "stage_quarantine", ["raw"]))
-    con.execute("UPDATE stage_quarantine SET raw = left(raw, ?)", [cfg.max_raw_chars])
-    return counts
 
 
 def _count(con: Any, summary: BatchSummary) -> None:

@@ -33,6 +33,8 @@ from paritylab.errors import ConfigError
 if TYPE_CHECKING:
     import duckdb
 
+    from paritylab.ingest.redact_table import TableRedaction
+
 
 _KEY_CHARS = "[A-Za-z0-9_-]"
 API_KEY = "|".join(
@@ -341,6 +343,14 @@ class Redactor:
         from paritylab.ingest.redact_table import redact_table
 
         return redact_table(con, table, columns, self._stages, extras=self._stages[len(BUILTIN_STAGES) :])
+
+    def begin_redact_table(
+        self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str]
+    ) -> TableRedaction:
+        """`redact_table` in two steps (see TableRedaction): rows may be dropped before `finish()`."""
+        from paritylab.ingest.redact_table import TableRedaction
+
+        return TableRedaction(con, table, columns, self._stages, extras=self._stages[len(BUILTIN_STAGES) :])
 
 
 def union_pattern(stages: tuple[Stage, ...]) -> str:

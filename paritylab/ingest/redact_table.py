@@ -20,6 +20,68 @@ if TYPE_CHECKING:
     import duckdb
 
 
+class TableRedaction:
+    """A bulk redaction in two steps. Creating it copies the rows that match some kind to a TEMP work
+    table (one RE2 scan of every value); `finish` redacts them there and writes the table once. Between
+    the two, rows may leave (`drop_rows`): the ingest drops the rows Great Expectations rejected, having
+    run GX beside that first scan. A context manager: the work table never outlives it."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        columns: list[str],
+        stages: tuple[Stage, ...],
+        *,
+        extras: tuple[Stage, ...] = (),
+    ) -> None:
+        self._con, self._ref, self._stages = con, _table_ref(table), stages
+        self._cols = [ident(c) for c in columns]
+        _check_columns(con, self._ref, table, columns)
+        _check_extras_in_duckdb(con, extras)
+        self._work = ident(f"_paritylab_redact_{uuid.uuid4().hex[:12]}") if self._cols else None
+        self._union = literal(union_pattern(stages))
+        if self._work is None:
+            return
+        any_hit = " OR ".join(f"regexp_matches({c}, {self._union})" for c in self._cols)
+        # _pl_n<i>: matches of stage i per row; _pl_p<j>: column j as the current pass found it.
+        extra_cols = [f"0::BIGINT AS _pl_n{i}" for i in range(len(stages))]
+        extra_cols += [f"{c} AS _pl_p{j}" for j, c in enumerate(self._cols)] + ["true AS _pl_active"]
+        con.execute(
+            f"CREATE TEMP TABLE {self._work} AS SELECT rowid AS _pl_rid, {', '.join(self._cols)}, "
+            f"{', '.join(extra_cols)} FROM {self._ref} WHERE {any_hit}"
+        )
+
+    def __enter__(self) -> TableRedaction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._work is not None:
+            self._con.execute(f"DROP TABLE IF EXISTS {self._work}")
+
+    def drop_rows(self, rowids: str) -> None:
+        """Forget the rows whose rowid `rowids` (a SELECT) yields: they will not be redacted or counted."""
+        if self._work is not None:
+            self._con.execute(f"DELETE FROM {self._work} WHERE _pl_rid IN ({rowids})")
+
+    def finish(self) -> Counter[str]:
+        """Redact the rows in the work table, write back the values that changed; the counts per kind."""
+        if self._work is None:
+            return Counter()
+        con, work, cols = self._con, self._work, self._cols
+        try:
+            counts = _redact_work(con, work, cols, self._stages, self._union)
+            sets = ", ".join(f"{c} = w.{c}" for c in cols)
+            changed = " OR ".join(f"t.{c} IS DISTINCT FROM w.{c}" for c in cols)
+            con.execute(
+                f"UPDATE {self._ref} AS t SET {sets} FROM {work} AS w "
+                f"WHERE t.rowid = w._pl_rid AND ({changed})"
+            )
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {work}")
+        return counts
+
+
 def redact_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -30,31 +92,8 @@ def redact_table(
 ) -> Counter[str]:
     """Redact VARCHAR `columns` of `table` in place with `stages`; the counts per kind. `extras` are
     the configured patterns, checked against DuckDB's RE2 first."""
-    ref, cols = _table_ref(table), [ident(c) for c in columns]
-    _check_columns(con, ref, table, columns)
-    _check_extras_in_duckdb(con, extras)
-    if not cols:
-        return Counter()
-    work = ident(f"_paritylab_redact_{uuid.uuid4().hex[:12]}")
-    union = literal(union_pattern(stages))
-    any_hit = " OR ".join(f"regexp_matches({c}, {union})" for c in cols)
-    # _pl_n<i>: matches of stage i per row; _pl_p<j>: column j as the current pass found it.
-    extra_cols = [f"0::BIGINT AS _pl_n{i}" for i in range(len(stages))]
-    extra_cols += [f"{c} AS _pl_p{j}" for j, c in enumerate(cols)] + ["true AS _pl_active"]
-    con.execute(
-        f"CREATE TEMP TABLE {work} AS SELECT rowid AS _pl_rid, {', '.join(cols)}, "
-        f"{', '.join(extra_cols)} FROM {ref} WHERE {any_hit}"
-    )
-    try:
-        counts = _redact_work(con, work, cols, stages, union)
-        sets = ", ".join(f"{c} = w.{c}" for c in cols)
-        changed = " OR ".join(f"t.{c} IS DISTINCT FROM w.{c}" for c in cols)
-        con.execute(
-            f"UPDATE {ref} AS t SET {sets} FROM {work} AS w WHERE t.rowid = w._pl_rid AND ({changed})"
-        )
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {work}")
-    return counts
+    with TableRedaction(con, table, columns, stages, extras=extras) as job:
+        return job.finish()
 
 
 def _check_extras_in_duckdb(con: duckdb.DuckDBPyConnection, extras: tuple[Stage, ...]) -> None:
