@@ -120,8 +120,8 @@ def wrapper_sql(source: str) -> str:
         "app": "v_app",
         "model": "v_model",
         "prompt_version": "v_prompt_version",
-        "input_messages": "coalesce(v_messages, CASE WHEN v_prompt IS NOT NULL THEN "
-        "json_array(json_object('role', 'user', 'content', v_prompt)) END)",
+        # a bare prompt's messages are built at store time from the redacted prompt (stage.stored_texts)
+        "input_messages": "v_messages",
         "input_text": f"coalesce(v_prompt, {_flatten('v_messages')})",
         "question": "v_question",
         "context": "v_context",

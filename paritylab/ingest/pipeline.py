@@ -259,7 +259,7 @@ def _write(store: Store, s: BatchSummary, content_hash: str, cfg: IngestConfig) 
         con.execute(
             f"""INSERT INTO logs BY NAME
             SELECT * EXCLUDE (sub, raw, failure_kind, u, problems)
-                   REPLACE (input_messages::JSON AS input_messages, context::JSON AS context),
+                   {stage.stored_texts(bare_prompts=s.source_format in ("wrapper", "table"))},
                    {KEPT_BECAUSE} AS kept_because, $fmt AS source_format, $src AS source, $batch AS batch_id
             FROM stage_kept""",
             {"fmt": s.source_format, "src": s.source, "batch": s.batch_id},

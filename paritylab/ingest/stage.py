@@ -131,8 +131,9 @@ def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, record_lo
 
 
 def _derived(parsed: str, *, spans: bool) -> str:
-    """Columns computed from the parse: flattened input, question / context from tagged prompts, the
-    failure kind and the sampling hash. Texts are VARCHAR here (redaction reads them as text)."""
+    """Columns computed from the parse: flattened input, the failure kind and the sampling hash. Texts are
+    VARCHAR here (redaction reads them as text); question, context and messages only where the record
+    has them itself (the ones derived from the input come at store time: `stored_texts`)."""
     flat = (
         "array_to_string(list_transform(TRY_CAST(input_messages AS JSON[]), "
         "lambda m: (m ->> 'role') || ': ' || coalesce(m ->> 'content', '')), chr(10))"
@@ -144,14 +145,29 @@ def _derived(parsed: str, *, spans: bool) -> str:
     )
     return f"""
     SELECT position, sub, raw, {plain}, input_messages::VARCHAR AS input_messages, input_text,
-      coalesce(question, nullif({_tagged("input_text", "question")}, '')) AS question,
-      coalesce(context, CASE WHEN input_text LIKE '%<context>%'
-                             THEN to_json([coalesce({_tagged("input_text", "context")}, '')]) END)::VARCHAR AS context,
+      question::VARCHAR AS question, context::VARCHAR AS context,
       CASE WHEN status = 'error' THEN 'error' WHEN feedback = -1 THEN 'negative_feedback'
            WHEN len(coalesce(guardrail_flags, [])) > 0 THEN 'guardrail'
            WHEN latency_ms > $slo THEN 'slow' END AS failure_kind,
       {HASH_U} AS u, problems{", is_genai" if spans else ""}
     FROM (SELECT * REPLACE ({input_text} AS input_text) FROM ({parsed}))"""
+
+
+def stored_texts(*, bare_prompts: bool) -> str:
+    """The REPLACE clause that completes the text columns as they are stored, from the *redacted* input:
+    the question and context of a tagged prompt and, for logging-wrapper records (`bare_prompts`), the
+    messages of a bare prompt. Derived after redaction, each piece of text is redacted once (instead of
+    once per column holding a copy of it), and the derived columns always agree with the input."""
+    messages = "input_messages::JSON"
+    if bare_prompts:
+        user = "json_array(json_object('role', 'user', 'content', input_text))"
+        messages = f"coalesce(input_messages::JSON, CASE WHEN input_text IS NOT NULL THEN {user} END)"
+    question = f"coalesce(question, nullif({_tagged('input_text', 'question')}, ''))"
+    context = (
+        f"coalesce(context::JSON, CASE WHEN input_text LIKE '%<context>%' "
+        f"THEN to_json([coalesce({_tagged('input_text', 'context')}, '')]) END)"
+    )
+    return f"REPLACE ({messages} AS input_messages, {question} AS question, {context} AS context)"
 
 
 def _params(cfg: IngestConfig) -> dict[str, Any]:
