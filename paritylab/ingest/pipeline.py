@@ -111,6 +111,7 @@ def ingest_file(
     with _phase(summary, "validate + redact"):
         summary.failed_validation, redactions = _validate_and_redact(con, redactor, cfg)
         summary.redactions = dict(redactions)
+        stage.drop_lines(con)
     # independent of the categories: every line that was not a record, plus every record parsed
     summary.seen = lines - record_lines + records
     with _phase(summary, "store"):
@@ -204,8 +205,8 @@ def _quarantine_rejected(con: Any, failures: dict[tuple[int, int], list[str]], j
         }
     )
     con.register("gx_failures", reasons)
-    con.execute("""INSERT INTO stage_quarantine
-                   SELECT k.position, k.sub, k.log_id, k.raw, f.reasons
+    con.execute(f"""INSERT INTO stage_quarantine
+                   SELECT k.position, k.sub, k.log_id, {stage.RAW_OF}, f.reasons
                    FROM stage_kept k JOIN gx_failures f USING (position, sub)""")
     job.drop_rows("SELECT k.rowid FROM stage_kept k JOIN gx_failures f USING (position, sub)")
     con.execute("DELETE FROM stage_kept WHERE (position, sub) IN (SELECT position, sub FROM gx_failures)")

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from paritylab.config import IngestConfig
 
 _SQL = {"wrapper": wrapper_sql, "openai": openai_sql, "otel": otel_sql}
+# The raw text of a stage_kept row `k` for quarantine: its own (an OTLP span), else its line's.
+RAW_OF = "coalesce(k.raw, (SELECT l.raw FROM stage_lines l WHERE l.position = k.position))"
 # Re-reads the source (lines.read_chunks or tables.read_table_chunks) for rows whose text the scan let go.
 Reread = Callable[[], Iterator[Any]]
 
@@ -90,14 +92,20 @@ def parse_sampled(
             _fill_missing_text(con, reread, cfg.record_logger)
         con.execute("DROP TABLE stage_dups")
         parsed = _one(con, "SELECT count(*) FROM stage_lines WHERE outcome = 'record' AND keep")
-    source = """(SELECT position, sub, raw, coalesce(stripped, raw) AS payload FROM stage_lines
-                 WHERE outcome = 'record' AND keep)"""
+    # A line's text stays in stage_lines (RAW_OF finds it for quarantine); an OTLP row's is its span.
+    raw = "raw" if fmt not in LIGHT else "NULL::VARCHAR AS raw"
+    source = f"""(SELECT position, sub, {raw}, coalesce(stripped, raw) AS payload FROM stage_lines
+                  WHERE outcome = 'record' AND keep)"""
     parse = _derived(_SQL[fmt](source), spans=fmt == "otel")
     con.execute(f"CREATE OR REPLACE TEMP TABLE stage_kept AS {parse}", _params(cfg))
-    con.execute("DROP TABLE stage_lines")  # each stage table holds texts: drop it once read
     if fmt not in LIGHT:  # OTLP: the records are the spans the parse fanned out
         records = parsed = _one(con, "SELECT count(*) FROM stage_kept")
     return records, records - parsed
+
+
+def drop_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Once nothing more can be quarantined from stage_kept, the lines' texts can go."""
+    con.execute("DROP TABLE IF EXISTS stage_lines")
 
 
 def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, record_logger: str) -> None:
@@ -199,9 +207,9 @@ def split_parsed(con: duckdb.DuckDBPyConnection) -> None:
                row_number() OVER (PARTITION BY log_id ORDER BY position, sub) AS copy,
                first_value(position) OVER (PARTITION BY log_id ORDER BY position, sub) AS first_position
         FROM stage_kept""")
-    con.execute("""
+    con.execute(f"""
         INSERT INTO stage_quarantine
-        SELECT k.position, k.sub, k.log_id, k.raw,
+        SELECT k.position, k.sub, k.log_id, {RAW_OF},
                k.problems || CASE WHEN r.copy > 1 THEN ['duplicate log id ' || k.log_id || ' (first at line '
                                                       || r.first_position || ')'] ELSE [] END
         FROM stage_kept k JOIN stage_ranks r USING (position, sub) WHERE r.has_problems OR r.copy > 1""")
