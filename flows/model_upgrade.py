@@ -6,6 +6,7 @@ from paritylab._env import apply_quiet_defaults
 
 apply_quiet_defaults()
 
+from dataclasses import asdict, replace  # noqa: E402
 from typing import Any, Literal  # noqa: E402
 
 from prefect import flow  # noqa: E402
@@ -13,6 +14,7 @@ from prefect.futures import as_completed  # noqa: E402
 
 from paritylab.evaluate.distribute import CHUNK_CASES, share_limits  # noqa: E402
 from paritylab.evaluate.generate import StageSummary  # noqa: E402
+from paritylab.evaluate.plan import ComparisonRequest  # noqa: E402
 from tasks.calls import load_config  # noqa: E402
 from tasks.evaluate import (  # noqa: E402
     answer,
@@ -39,7 +41,7 @@ def generate_in_chunks(
     """Answer the run's open chunks on this flow's task runner; this process alone writes the store.
     The plan is read again from the run's parameters: a flow run's parameters go to the API, and the
     cases do not belong there."""
-    plan = plan_comparison(load_config(config, store), **comparison)
+    plan = plan_comparison(load_config(config, store), ComparisonRequest(**comparison))
     todo, done_before = plan_answer_chunks(plan, chunk_cases)
     shared = share_limits(plan.settings, GENERATE_WORKERS)
     futures = [answer.submit(shared, chunk, i) for i, chunk in enumerate(todo)]
@@ -67,23 +69,30 @@ def model_upgrade(
     in chunks of `chunk_cases` per candidate on that runner; unset, generation runs in this process.
     Scoring stays in this process either way."""
     settings = load_config(config, store)
-    plan = plan_comparison(
-        settings,
+    request = ComparisonRequest(
+        dataset=dataset,
         baseline=baseline,
         candidates=candidates,
-        dataset=dataset,
         metrics=metrics,
         margins=margins,
         run_id=run_id,
     )
+    plan = plan_comparison(settings, request)
     if task_runner is None:
         generate(plan)
     else:
         runner = make_task_runner(task_runner, GENERATE_WORKERS, GENERATE_WORKERS)
         print(f"task runner: {type(runner).__name__} ({GENERATE_WORKERS} workers)")
+        # the subflow's parameters go to the API: the request as it resolved, as plain JSON
         dataset_ref = f"{plan.dataset}@v{plan.version}"
-        comparison = {"baseline": plan.baseline, "candidates": plan.challengers, "dataset": dataset_ref}
-        comparison |= {"metrics": metrics, "margins": margins, "run_id": plan.run_id}
+        resolved = replace(
+            request,
+            dataset=dataset_ref,
+            baseline=plan.baseline,
+            candidates=plan.challengers,
+            run_id=plan.run_id,
+        )
+        comparison = asdict(resolved)
         generate_in_chunks.with_options(task_runner=runner)(config, store, comparison, chunk_cases)
     score(plan)
     result = compute_parity(plan)

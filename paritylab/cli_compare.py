@@ -43,18 +43,22 @@ def compare(
     """Compare candidates with the baseline on a dataset version: PASS / FAIL / INCONCLUSIVE per candidate."""
     from paritylab.config import load_settings
     from paritylab.demo import sim_serve_if_needed
+    from paritylab.evaluate.plan import ComparisonRequest
     from paritylab.evaluate.run import run_comparison
 
     settings = load_settings(config, store=store)
     with _StageBars() as progress, sim_serve_if_needed(settings):
-        outcome = run_comparison(
-            settings,
+        request = ComparisonRequest(
             dataset=dataset,
             baseline=baseline,
             candidates=candidate,
             metrics=metric,
             margins=_margins(margin or []),
             run_id=run_id,
+        )
+        outcome = run_comparison(
+            settings,
+            request,
             report_dir=report_dir,
             progress=progress,
         )

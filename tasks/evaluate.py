@@ -22,7 +22,7 @@ from paritylab.evaluate.distribute import (
 )
 from paritylab.evaluate.generate import StageSummary, generate_outputs
 from paritylab.evaluate.persist import persist_parity
-from paritylab.evaluate.plan import ComparisonPlan, prepare
+from paritylab.evaluate.plan import ComparisonPlan, ComparisonRequest, prepare
 from paritylab.evaluate.report import SIMULATED_NOTE, verdict_rows, write_report
 from paritylab.evaluate.score import score_outputs
 from paritylab.providers.runner import Runner
@@ -35,29 +35,14 @@ def _open(settings: Settings, read_only: bool = False) -> Store:
     return open_store(settings.store, lock_timeout_s=settings.store_lock_timeout_s, read_only=read_only)
 
 
-@task(task_run_name="plan: {candidates} vs {baseline} on {dataset}", cache_policy=NO_CACHE)
-def plan_comparison(
-    settings: Settings,
-    *,
-    baseline: str | None,
-    candidates: list[str] | None,
-    dataset: str | None,
-    metrics: list[str] | None,
-    margins: dict[str, float] | None,
-    run_id: str | None,
-) -> ComparisonPlan:
+@task(
+    task_run_name="plan: {request.candidates} vs {request.baseline} on {request.dataset}",
+    cache_policy=NO_CACHE,
+)
+def plan_comparison(settings: Settings, request: ComparisonRequest) -> ComparisonPlan:
     """Resolve candidates and metrics, read the dataset version, record (or resume) the run."""
     with _open(settings) as db:
-        return prepare(
-            db,
-            settings,
-            dataset=dataset,
-            baseline=baseline,
-            candidates=candidates,
-            metrics=metrics,
-            margins=margins,
-            run_id=run_id,
-        )
+        return prepare(db, settings, request)
 
 
 @task(task_run_name="generate answers", cache_policy=NO_CACHE)

@@ -16,6 +16,19 @@ RUN_KIND = "model_upgrade"
 
 
 @dataclass(frozen=True)
+class ComparisonRequest:
+    """What a caller asks to compare (CLI, flow, task, tests); `prepare` resolves it into a plan. A field
+    left unset takes the configured default."""
+
+    dataset: str | None = None
+    baseline: str | None = None
+    candidates: Sequence[str] | None = None
+    metrics: Sequence[str] | None = None
+    margins: Mapping[str, float] | None = None
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ComparisonPlan:
     run_id: str
     settings: Settings  # with candidates derived from bare model names and the metric overrides applied
@@ -101,21 +114,11 @@ def resolve_candidates(
     return updated, base, challengers
 
 
-def prepare(
-    store: Store,
-    settings: Settings,
-    *,
-    dataset: str | None = None,
-    baseline: str | None = None,
-    candidates: Sequence[str] | None = None,
-    metrics: Sequence[str] | None = None,
-    margins: Mapping[str, float] | None = None,
-    run_id: str | None = None,
-) -> ComparisonPlan:
+def prepare(store: Store, settings: Settings, request: ComparisonRequest) -> ComparisonPlan:
     """Resolve everything, read the cases and record the run (or check a resumed run matches)."""
-    settings = with_overrides(settings, metrics, margins)
-    settings, base, challengers = resolve_candidates(settings, baseline, candidates)
-    ref = parse_dataset_ref(dataset or settings.parity.dataset or settings.cases.dataset)
+    settings = with_overrides(settings, request.metrics, request.margins)
+    settings, base, challengers = resolve_candidates(settings, request.baseline, request.candidates)
+    ref = parse_dataset_ref(request.dataset or settings.parity.dataset or settings.cases.dataset)
     if ref.name == settings.cases.dataset:  # the mined dataset starts as the golden set: seed v1 if absent
         from paritylab.cases import seed_golden
 
@@ -123,7 +126,7 @@ def prepare(
     version = resolve_version(store, ref)
     cases = read_cases(store, ref.name, version)
     plan = ComparisonPlan("", settings, ref.name, version, cases, base, challengers)
-    new_id = start_run(store, RUN_KIND, plan.params(), run_id)
+    new_id = start_run(store, RUN_KIND, plan.params(), request.run_id)
     _check_resumable(store, new_id, plan.params())
     return ComparisonPlan(new_id, settings, ref.name, version, cases, base, challengers)
 

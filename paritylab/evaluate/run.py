@@ -3,7 +3,6 @@ as separate Prefect tasks)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from paritylab.config import Settings
 from paritylab.evaluate.analyse import ParityResult, build_parity
 from paritylab.evaluate.generate import generate_outputs
 from paritylab.evaluate.persist import persist_parity
-from paritylab.evaluate.plan import ComparisonPlan, prepare
+from paritylab.evaluate.plan import ComparisonPlan, ComparisonRequest, prepare
 from paritylab.evaluate.report import write_report
 from paritylab.evaluate.rows import Progress
 from paritylab.evaluate.score import score_outputs
@@ -53,28 +52,14 @@ def conclude(store: Store, plan: ComparisonPlan, result: ParityResult, report_di
 
 def run_comparison(
     settings: Settings,
+    request: ComparisonRequest,
     *,
-    dataset: str | None = None,
-    baseline: str | None = None,
-    candidates: Sequence[str] | None = None,
-    metrics: Sequence[str] | None = None,
-    margins: Mapping[str, float] | None = None,
-    run_id: str | None = None,
     report_dir: Path = Path("reports"),
     progress: Progress | None = None,
     providers: dict[str, Provider] | None = None,
 ) -> ComparisonOutcome:
     with open_store(settings.store, lock_timeout_s=settings.store_lock_timeout_s) as store:
-        plan = prepare(
-            store,
-            settings,
-            dataset=dataset,
-            baseline=baseline,
-            candidates=candidates,
-            metrics=metrics,
-            margins=margins,
-            run_id=run_id,
-        )
+        plan = prepare(store, settings, request)
         aio.run(generate_and_score(store, plan, progress, providers))
         result = build_parity(store, plan)
         report = conclude(store, plan, result, report_dir)

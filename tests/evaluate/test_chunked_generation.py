@@ -13,7 +13,7 @@ from paritylab import aio
 from paritylab.config import Settings
 from paritylab.evaluate.distribute import answer_chunk, plan_chunks, record_answers, share_limits
 from paritylab.evaluate.generate import generate_outputs
-from paritylab.evaluate.plan import ComparisonPlan, prepare
+from paritylab.evaluate.plan import ComparisonPlan, ComparisonRequest, prepare
 from paritylab.providers.base import ChatRequest, Completion, Provider
 from paritylab.providers.runner import Runner
 from paritylab.store import Store, open_store
@@ -48,7 +48,9 @@ def settings_in(folder: Path) -> Settings:
 
 def plan_for(settings: Settings, run_id: str) -> ComparisonPlan:
     with open_store(settings.store) as db:
-        return prepare(db, settings, dataset="smoke@v1", candidates=CANDIDATES, run_id=run_id)
+        return prepare(
+            db, settings, ComparisonRequest(dataset="smoke@v1", candidates=CANDIDATES, run_id=run_id)
+        )
 
 
 def chunked(plan: ComparisonPlan, providers: dict[str, Any], chunk_cases: int = 5) -> int:

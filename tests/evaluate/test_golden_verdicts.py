@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from paritylab.config import load_settings
+from paritylab.evaluate.plan import ComparisonRequest
 from paritylab.evaluate.run import run_comparison
 from paritylab.providers.sim_adapter import SimProvider
 from paritylab.sim.profiles import get_profile
@@ -22,9 +23,11 @@ def test_on_the_golden_set_weak_fails_and_equivalent_passes(tmp_path: Path) -> N
     }
     out = run_comparison(
         settings,
-        dataset="support-evals@v1",
-        candidates=["cheap-weak", "sim-equivalent"],  # a bare model name: the baseline's prompt on it
-        run_id="golden",
+        ComparisonRequest(
+            dataset="support-evals@v1",
+            candidates=["cheap-weak", "sim-equivalent"],  # a bare model name: the baseline's prompt on it
+            run_id="golden",
+        ),
         report_dir=tmp_path / "reports",
         providers=providers,
     )

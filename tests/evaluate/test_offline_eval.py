@@ -13,6 +13,7 @@ from paritylab import aio
 from paritylab.config import Settings
 from paritylab.errors import DatasetError, ParitylabError
 from paritylab.evaluate.cases import EvalCase
+from paritylab.evaluate.plan import ComparisonRequest
 from paritylab.evaluate.run import run_comparison
 from paritylab.evaluate.score import _score_batch
 from paritylab.metrics.base import EvalItem, MetricContext, Score
@@ -41,8 +42,7 @@ def test_quality_profiles_get_the_verdicts_they_deserve(kb_settings: Settings, t
     """447 KB cases: weak FAILs, equivalent PASSes; 14 smoke cases: slightly-worse is INCONCLUSIVE."""
     out = run_comparison(
         kb_settings,
-        candidates=["equivalent", "weak"],
-        run_id="kb",
+        ComparisonRequest(candidates=["equivalent", "weak"], run_id="kb"),
         report_dir=tmp_path,
         providers=fast_providers(),
     )
@@ -54,9 +54,7 @@ def test_quality_profiles_get_the_verdicts_they_deserve(kb_settings: Settings, t
 
     tiny = run_comparison(
         kb_settings,
-        dataset="smoke@v1",
-        candidates=["slightly-worse"],
-        run_id="tiny",
+        ComparisonRequest(dataset="smoke@v1", candidates=["slightly-worse"], run_id="tiny"),
         report_dir=tmp_path,
         providers=fast_providers(),
     )
@@ -95,7 +93,10 @@ def test_quality_profiles_get_the_verdicts_they_deserve(kb_settings: Settings, t
 
 def test_rerun_resumes_without_duplicates_or_repaid_calls(kb_settings: Settings, tmp_path: Path) -> None:
     first = run_comparison(
-        kb_settings, candidates=["equivalent"], run_id="r", report_dir=tmp_path, providers=fast_providers()
+        kb_settings,
+        ComparisonRequest(candidates=["equivalent"], run_id="r"),
+        report_dir=tmp_path,
+        providers=fast_providers(),
     )
     before = counts(kb_settings, "r")
     # A crash before the last batches were written: their outputs and scores are missing.
@@ -106,7 +107,10 @@ def test_rerun_resumes_without_duplicates_or_repaid_calls(kb_settings: Settings,
         lost = CASES * 2 - db.rows("SELECT count(*) AS n FROM outputs WHERE run_id = 'r'")[0]["n"]
     assert lost > 0
     again = run_comparison(
-        kb_settings, candidates=["equivalent"], run_id="r", report_dir=tmp_path, providers=fast_providers()
+        kb_settings,
+        ComparisonRequest(candidates=["equivalent"], run_id="r"),
+        report_dir=tmp_path,
+        providers=fast_providers(),
     )
     after = counts(kb_settings, "r")
     assert {k: v for k, v in after.items() if k != "calls"} == {
@@ -123,7 +127,10 @@ def test_rerun_resumes_without_duplicates_or_repaid_calls(kb_settings: Settings,
     assert [v.verdict for v in again.result.verdicts] == [v.verdict for v in first.result.verdicts]
     # a third run finds everything done: no call at all
     run_comparison(
-        kb_settings, candidates=["equivalent"], run_id="r", report_dir=tmp_path, providers=fast_providers()
+        kb_settings,
+        ComparisonRequest(candidates=["equivalent"], run_id="r"),
+        report_dir=tmp_path,
+        providers=fast_providers(),
     )
     assert counts(kb_settings, "r") == after
 
@@ -135,9 +142,7 @@ def test_failed_answers_count_as_errors_not_zeros(kb_settings: Settings, tmp_pat
     providers["flaky"] = SimProvider(get_profile("good"), FaultPlan(FaultRates(server_error=1.0)))
     out = run_comparison(
         kb_settings,
-        dataset="smoke",
-        candidates=["flaky"],
-        run_id="f",
+        ComparisonRequest(dataset="smoke", candidates=["flaky"], run_id="f"),
         report_dir=tmp_path,
         providers=providers,
     )
@@ -163,18 +168,14 @@ def test_failed_answers_count_as_errors_not_zeros(kb_settings: Settings, tmp_pat
 def test_resuming_with_other_parameters_is_refused(kb_settings: Settings, tmp_path: Path) -> None:
     run_comparison(
         kb_settings,
-        dataset="smoke",
-        candidates=["weak"],
-        run_id="p",
+        ComparisonRequest(dataset="smoke", candidates=["weak"], run_id="p"),
         report_dir=tmp_path,
         providers=fast_providers(),
     )
     with pytest.raises(ParitylabError, match="run p exists with other parameters"):
         run_comparison(
             kb_settings,
-            dataset="smoke",
-            candidates=["equivalent"],
-            run_id="p",
+            ComparisonRequest(dataset="smoke", candidates=["equivalent"], run_id="p"),
             report_dir=tmp_path,
             providers=fast_providers(),
         )
@@ -188,7 +189,7 @@ def test_dataset_errors_say_what_exists(
     kb_settings: Settings, tmp_path: Path, ref: str, message: str
 ) -> None:
     with pytest.raises(DatasetError, match=message) as err:
-        run_comparison(kb_settings, dataset=ref, candidates=["weak"], report_dir=tmp_path)
+        run_comparison(kb_settings, ComparisonRequest(dataset=ref, candidates=["weak"]), report_dir=tmp_path)
     assert err.value.hint
 
 
