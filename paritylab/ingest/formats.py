@@ -1,13 +1,13 @@
 """Each log format as SQL: from `records(position, sub, raw, payload)` to the canonical LogRecord columns.
 
 Every mapping yields the same columns (CANONICAL) plus `problems`, a list of type errors that send the
-row to quarantine. DuckDB parses each payload once (from_json into a struct of JSON fields); the typed
-reads then work on small values.
+row to quarantine. DuckDB reads every path a format needs with two parses of each payload (the JSON types
+and the texts of a path list: typed.paths_of); the typed reads then work on small values.
 """
 
 from __future__ import annotations
 
-from paritylab.ingest.typed import Field, field, problems_list
+from paritylab.ingest.typed import Field, JsonValue, at, field, first_of, paths_of, problems_list
 
 CANONICAL = [
     "log_id",
@@ -36,26 +36,28 @@ FORMATS = ("wrapper", "openai", "otel")
 WRAPPER_LOG_ID = "'wrapper:' || coalesce(v_request_id, left(sha256(payload), 32))"
 WRAPPER_STATUS = "CASE WHEN v_ok = false OR (v_ok IS NULL AND v_error IS NOT NULL) THEN 'error' ELSE 'ok' END"
 OPENAI_LOG_ID = "'openai:' || coalesce(v_id, left(sha256(payload), 32))"
-OPENAI_STATUS = (
-    "CASE WHEN v_error IS NOT NULL OR json_type(s.response) IS NULL OR json_type(s.response) = 'NULL' "
-    "THEN 'error' ELSE 'ok' END"
-)
 
 
-def _struct(keys: list[str]) -> str:
-    return "{" + ", ".join(f'"{k}": "JSON"' for k in keys) + "}"
+def openai_status(response_type: str) -> str:
+    """An OpenAI-style log is a failed call when it has an error or no response; `response_type` is the
+    json_type of its response."""
+    return (
+        f"CASE WHEN v_error IS NOT NULL OR {response_type} IS NULL OR {response_type} = 'NULL' "
+        "THEN 'error' ELSE 'ok' END"
+    )
 
 
-def _select(prefix: str, fields: list[Field], exprs: dict[str, str], source: str) -> str:
-    """Wrap per-field values into the canonical select; `exprs` may refer to v_<name> columns."""
+def _select(paths: list[str], fields: list[Field], exprs: dict[str, str], source: str) -> str:
+    """Wrap per-field values into the canonical select; `exprs` may refer to v_<name> columns and to
+    `jt` / `jv`, the types and texts of `paths`."""
     values = ",\n  ".join(f"{f.value} AS v_{f.name}" for f in fields)
     canonical = ",\n  ".join(f"{exprs[c]} AS {c}" for c in CANONICAL)
     return f"""
 SELECT position, sub, raw, {canonical},
   problems
-FROM (SELECT position, sub, raw, payload, s, {values},
+FROM (SELECT position, sub, raw, payload, jt, {values},
         {problems_list(fields)} AS problems
-      FROM (SELECT *, from_json(payload, '{prefix}') AS s FROM {source}))"""
+      FROM (SELECT *, {paths_of("payload", paths)} FROM {source}))"""
 
 
 def _flatten(messages: str) -> str:
@@ -92,27 +94,32 @@ def wrapper_sql(source: str) -> str:
         "tags",
         "finish_reason",
     ]
+    paths = [f"$.{k}" for k in keys]
+
+    def s(*names: str) -> JsonValue:
+        return first_of(*(at(paths, f"$.{n}") for n in names))
+
     f = [
-        field("request_id", "coalesce(s.request_id, s.id)", "str"),
-        field("ts", "coalesce(s.ts, s.timestamp)", "ts"),
-        field("app", "s.app", "str"),
-        field("model", "s.model", "str"),
-        field("prompt_version", "s.prompt_version", "str"),
-        field("prompt", "s.prompt", "str"),
-        field("messages", "s.messages", "json"),
-        field("question", "s.question", "str"),
-        field("context", "s.context", "json"),
-        field("response", "s.response", "str"),
-        field("input_tokens", "s.input_tokens", "int"),
-        field("output_tokens", "s.output_tokens", "int"),
-        field("est_cost_usd", "coalesce(s.est_cost_usd, s.cost_usd)", "num"),
-        field("latency_ms", "s.latency_ms", "num"),
-        field("ok", "s.ok", "bool"),
-        field("error", "s.error", "text"),
-        field("feedback", "s.feedback", "int"),
-        field("guardrails", "s.guardrails", "strlist"),
-        field("tags", "s.tags", "strlist"),
-        field("finish_reason", "s.finish_reason", "str"),
+        field("request_id", s("request_id", "id"), "str"),
+        field("ts", s("ts", "timestamp"), "ts"),
+        field("app", s("app"), "str"),
+        field("model", s("model"), "str"),
+        field("prompt_version", s("prompt_version"), "str"),
+        field("prompt", s("prompt"), "str"),
+        field("messages", s("messages"), "json"),
+        field("question", s("question"), "str"),
+        field("context", s("context"), "json"),
+        field("response", s("response"), "str"),
+        field("input_tokens", s("input_tokens"), "int"),
+        field("output_tokens", s("output_tokens"), "int"),
+        field("est_cost_usd", s("est_cost_usd", "cost_usd"), "num"),
+        field("latency_ms", s("latency_ms"), "num"),
+        field("ok", s("ok"), "bool"),
+        field("error", s("error"), "text"),
+        field("feedback", s("feedback"), "int"),
+        field("guardrails", s("guardrails"), "strlist"),
+        field("tags", s("tags"), "strlist"),
+        field("finish_reason", s("finish_reason"), "str"),
     ]
     exprs = {
         "log_id": WRAPPER_LOG_ID,
@@ -137,29 +144,51 @@ def wrapper_sql(source: str) -> str:
         "guardrail_flags": "v_guardrails",
         "tags": "v_tags",
     }
-    return _select(_struct(keys), f, exprs, source)
+    return _select(paths, f, exprs, source)
 
 
 def openai_sql(source: str) -> str:
-    keys = ["id", "created_at", "request", "response", "latency_ms", "error", "metadata"]
-    req, resp, meta = "s.request", "s.response", "s.metadata"
+    paths = [
+        "$.id",
+        "$.created_at",
+        "$.request.model",
+        "$.response.model",
+        "$.request.messages",
+        "$.response",
+        "$.response.choices[0].message.content",
+        "$.response.choices[0].finish_reason",
+        "$.response.usage.prompt_tokens",
+        "$.response.usage.completion_tokens",
+        "$.latency_ms",
+        "$.error",
+        "$.metadata.app",
+        "$.metadata.prompt_version",
+        "$.metadata.feedback",
+        "$.metadata.guardrails",
+        "$.metadata.tags",
+        "$.metadata.cost_usd",
+    ]
+
+    def s(*found: str) -> JsonValue:
+        return first_of(*(at(paths, p) for p in found))
+
     f = [
-        field("id", "s.id", "str"),
-        field("created_at", "s.created_at", "ts"),
-        field("model", f"coalesce(json_extract({req}, '$.model'), json_extract({resp}, '$.model'))", "str"),
-        field("messages", f"json_extract({req}, '$.messages')", "json"),
-        field("content", f"json_extract({resp}, '$.choices[0].message.content')", "str"),
-        field("finish_reason", f"json_extract({resp}, '$.choices[0].finish_reason')", "str"),
-        field("prompt_tokens", f"json_extract({resp}, '$.usage.prompt_tokens')", "int"),
-        field("completion_tokens", f"json_extract({resp}, '$.usage.completion_tokens')", "int"),
-        field("latency_ms", "s.latency_ms", "num"),
-        field("error", "s.error", "text"),
-        field("app", f"json_extract({meta}, '$.app')", "str"),
-        field("prompt_version", f"json_extract({meta}, '$.prompt_version')", "str"),
-        field("feedback", f"json_extract({meta}, '$.feedback')", "int"),
-        field("guardrails", f"json_extract({meta}, '$.guardrails')", "strlist"),
-        field("tags", f"json_extract({meta}, '$.tags')", "strlist"),
-        field("cost_usd", f"json_extract({meta}, '$.cost_usd')", "num"),
+        field("id", s("$.id"), "str"),
+        field("created_at", s("$.created_at"), "ts"),
+        field("model", s("$.request.model", "$.response.model"), "str"),
+        field("messages", s("$.request.messages"), "json"),
+        field("content", s("$.response.choices[0].message.content"), "str"),
+        field("finish_reason", s("$.response.choices[0].finish_reason"), "str"),
+        field("prompt_tokens", s("$.response.usage.prompt_tokens"), "int"),
+        field("completion_tokens", s("$.response.usage.completion_tokens"), "int"),
+        field("latency_ms", s("$.latency_ms"), "num"),
+        field("error", s("$.error"), "text"),
+        field("app", s("$.metadata.app"), "str"),
+        field("prompt_version", s("$.metadata.prompt_version"), "str"),
+        field("feedback", s("$.metadata.feedback"), "int"),
+        field("guardrails", s("$.metadata.guardrails"), "strlist"),
+        field("tags", s("$.metadata.tags"), "strlist"),
+        field("cost_usd", s("$.metadata.cost_usd"), "num"),
     ]
     exprs = {
         "log_id": OPENAI_LOG_ID,
@@ -176,11 +205,11 @@ def openai_sql(source: str) -> str:
         "output_tokens": "v_completion_tokens",
         "cost_usd": "v_cost_usd",
         "latency_ms": "v_latency_ms",
-        "status": OPENAI_STATUS,
+        "status": openai_status(s("$.response").type),
         "error": "v_error",
         "finish_reason": "v_finish_reason",
         "feedback": "v_feedback",
         "guardrail_flags": "v_guardrails",
         "tags": "v_tags",
     }
-    return _select(_struct(keys), f, exprs, source)
+    return _select(paths, f, exprs, source)

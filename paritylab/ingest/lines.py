@@ -124,11 +124,13 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None) 
     concatenation copy) and handed to Arrow without copying; only the split lines are new memory."""
     position = 0
     carry = b""
-    buf = bytearray()
+    # reused (Arrow keeps no reference past _decode), with room for a carried-over line: a fresh 128 MB
+    # buffer per chunk costs more in zeroing and page faults than the split itself
+    buf = bytearray(chunk_bytes + (1 << 20))
     try:
         with _open(path, digest) as fh:
             while True:
-                if len(buf) < len(carry) + chunk_bytes:  # reused: Arrow keeps no reference past _decode
+                if len(buf) < len(carry) + chunk_bytes:  # a very long line was carried over
                     buf = bytearray(len(carry) + chunk_bytes)
                 buf[: len(carry)] = carry
                 got = fh.readinto(memoryview(buf)[len(carry) : len(carry) + chunk_bytes])

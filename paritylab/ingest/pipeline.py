@@ -177,13 +177,15 @@ def _validate_and_redact(con: Any, redactor: Any, cfg: IngestConfig) -> tuple[in
     """Great Expectations on the rows to be stored (failures to quarantine with every reason), then PII out
     of everything stored or quarantined; (rows GX rejected, redactions per kind).
 
-    GX (Python) runs in a thread while DuckDB makes the redaction's first scan (SQL, GIL released). The
-    rows GX rejects leave the redaction before any text is redacted: counts cover stored rows only."""
+    GX (Python, on a pandas frame of small columns) runs in a thread while the redaction works in DuckDB
+    (SQL, GIL released) on its own copy of the rows with PII. The rows GX rejects then leave that copy
+    with their counts, before anything is written back: counts cover stored rows only."""
     validate.ready()  # the warm-up import, if still running, finishes before pandas is touched here
     frame = stage.validation_frame(con)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paritylab-gx") as pool:
         gx = pool.submit(validate.validate_frame, frame, time.time())
         with redactor.begin_redact_table(con, "stage_kept", TEXT_COLUMNS) as job:
+            job.redact()
             failures = gx.result()
             if failures:
                 _quarantine_rejected(con, failures, job)

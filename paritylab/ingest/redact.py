@@ -347,7 +347,7 @@ class Redactor:
     def begin_redact_table(
         self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str]
     ) -> TableRedaction:
-        """`redact_table` in two steps (see TableRedaction): rows may be dropped before `finish()`."""
+        """`redact_table` in steps (see TableRedaction): rows may be dropped before `finish()`."""
         from paritylab.ingest.redact_table import TableRedaction
 
         return TableRedaction(con, table, columns, self._stages, extras=self._stages[len(BUILTIN_STAGES) :])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from paritylab.errors import ConfigError, IngestError
 from paritylab.ingest.redact import MAX_PASSES, Stage, longest_valid_prefix, union_pattern
@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 
 
 class TableRedaction:
-    """A bulk redaction in two steps. Creating it copies the rows that match some kind to a TEMP work
-    table (one RE2 scan of every value); `finish` redacts them there and writes the table once. Between
-    the two, rows may leave (`drop_rows`): the ingest drops the rows Great Expectations rejected, having
-    run GX beside that first scan. A context manager: the work table never outlives it."""
+    """A bulk redaction in steps. Creating it copies the rows that match some kind to a TEMP work table
+    (one RE2 scan of every value); `redact` redacts them there, counting per row; `finish` sums the
+    counts and writes the table once. Until `finish`, rows may leave (`drop_rows`), their counts with
+    them: the ingest drops the rows Great Expectations rejected, having run GX beside the redaction.
+    A context manager: the work table never outlives it."""
 
     def __init__(
         self,
@@ -41,6 +42,7 @@ class TableRedaction:
         _check_extras_in_duckdb(con, extras)
         self._work = ident(f"_paritylab_redact_{uuid.uuid4().hex[:12]}") if self._cols else None
         self._union = literal(union_pattern(stages))
+        self._redacted = False
         if self._work is None:
             return
         any_hit = " OR ".join(f"regexp_matches({c}, {self._union})" for c in self._cols)
@@ -64,13 +66,21 @@ class TableRedaction:
         if self._work is not None:
             self._con.execute(f"DELETE FROM {self._work} WHERE _pl_rid IN ({rowids})")
 
+    def redact(self) -> None:
+        """Redact the rows in the work table (the table itself is not written yet)."""
+        if self._work is not None and not self._redacted:
+            _redact_work(self._con, self._work, self._cols, self._stages, self._union)
+            self._redacted = True
+
     def finish(self) -> Counter[str]:
-        """Redact the rows in the work table, write back the values that changed; the counts per kind."""
+        """Redact (unless done), write back the values that changed; the counts per kind of the rows
+        still in the work table."""
         if self._work is None:
             return Counter()
         con, work, cols = self._con, self._work, self._cols
         try:
-            counts = _redact_work(con, work, cols, self._stages, self._union)
+            self.redact()
+            counts = _tallies(con, work, self._stages)
             sets = ", ".join(f"{c} = w.{c}" for c in cols)
             changed = " OR ".join(f"t.{c} IS DISTINCT FROM w.{c}" for c in cols)
             con.execute(
@@ -132,33 +142,32 @@ def _check_columns(con: duckdb.DuckDBPyConnection, ref: str, table: str, columns
 
 def _redact_work(
     con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[Stage, ...], union: str
-) -> Counter[str]:
-    """Passes over the work table, as `Redactor.redact` makes them, then the counts per kind."""
-    counts: Counter[str] = Counter()
+) -> None:
+    """Passes over the work table, as `Redactor.redact` makes them; each row counts its redactions."""
     for _ in range(MAX_PASSES):
-        _one_pass(con, work, cols, stages, counts)
+        _one_pass(con, work, cols, stages)
         if not _next_pass(con, work, cols, union):
             break
-    tallies = ", ".join(f"sum(_pl_n{i})" for i in range(len(stages)))
-    sums = con.execute(f"SELECT {tallies} FROM {work}").fetchone()
-    for stage, n in zip(stages, sums or (), strict=False):
+
+
+def _tallies(con: duckdb.DuckDBPyConnection, work: str, stages: tuple[Stage, ...]) -> Counter[str]:
+    # fetchall: a half-read result blocks register() in DuckDB 2
+    [sums] = con.execute(
+        f"SELECT {', '.join(f'sum(_pl_n{i})' for i in range(len(stages)))} FROM {work}"
+    ).fetchall()
+    counts: Counter[str] = Counter()
+    for stage, n in zip(stages, sums, strict=False):
         counts[stage.kind] += int(n or 0)
     return +counts  # drop zero counts, like the Python path
 
 
-def _one_pass(
-    con: duckdb.DuckDBPyConnection,
-    work: str,
-    cols: list[str],
-    stages: tuple[Stage, ...],
-    counts: Counter[str],
-) -> None:
+def _one_pass(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[Stage, ...]) -> None:
     """All stages in order over the active rows: regex stages in SQL, checksum stages with Python's help."""
     for i, stage in enumerate(stages):
         if stage.valid is None:
             _sql_stage(con, work, cols, stage, f"_pl_n{i}")
         else:
-            counts.update(_checksum_stage(con, work, cols, stage))
+            _checksum_stage(con, work, cols, stage, f"_pl_n{i}")
 
 
 def _next_pass(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], union: str) -> bool:
@@ -167,8 +176,8 @@ def _next_pass(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], union
     again = " OR ".join(f"coalesce(regexp_matches({c}, {union}), false)" for c in cols)
     copy = ", ".join(f"_pl_p{j} = {c}" for j, c in enumerate(cols))
     con.execute(f"UPDATE {work} SET _pl_active = ({changed}) AND ({again}), {copy} WHERE _pl_active")
-    row = con.execute(f"SELECT count(*) FROM {work} WHERE _pl_active").fetchone()
-    return bool(row and row[0])
+    [(active,)] = con.execute(f"SELECT count(*) FROM {work} WHERE _pl_active").fetchall()  # all: see _tallies
+    return bool(active)
 
 
 def _sql_stage(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage: Stage, tally: str) -> None:
@@ -180,35 +189,49 @@ def _sql_stage(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage
     con.execute(f"UPDATE {work} SET {tally} = {tally} + {n_expr}, {sets} WHERE _pl_active AND ({hit})")
 
 
-def _checksum_stage(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage: Stage) -> Counter[str]:
+def _checksum_stage(
+    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage: Stage, tally: str
+) -> None:
     """RE2 finds the stage's matches in DuckDB; Python places each one (an anchored match, no scan),
     checks its checksum (cached) and joins. A value whose scan is not plain (a candidate not valid as a
     whole, where the exact scan retries inside it) is redone by `Stage.apply`, the Python scan itself."""
+    changed: list[tuple[object, ...]] = []
+    for rid, *found in _candidates(con, work, cols, stage):
+        new: list[str | None] = []
+        redacted = 0
+        for value, joined_matches in zip(found[0::2], found[1::2], strict=True):
+            if value is None:  # no candidate in this column: unchanged
+                new.append(None)
+                continue
+            text, n = _joined(stage, value, joined_matches.split(_SEP)) or stage.apply(value)
+            redacted += n
+            new.append(text if text != value else None)
+        if redacted:  # a replacement always changes the text
+            changed.append((rid, redacted, *new))
+    if changed:
+        _write_back(con, work, cols, changed, tally)
+
+
+# Joins a value's matches into one string: a candidate of a checksum stage (digits, letters, spaces,
+# dashes, a plus) never holds it, and were one to, its pieces would fail `_joined`'s anchored check and
+# the exact scan would decide. Plain strings, not a LIST: DuckDB hands lists to Python ~10x slower.
+_SEP = "\n"
+
+
+def _candidates(
+    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stage: Stage
+) -> list[tuple[Any, ...]]:
+    """(rowid, value, matches joined by _SEP, ...) per active row with a candidate in some column; the
+    value and matches of a column without one are NULL."""
     pattern = literal(f"({stage.blocker})|{stage.pattern}" if stage.blocker else stage.pattern)
     hits = {c: f"regexp_matches({c}, {pattern})" for c in cols}
     cells = ", ".join(
-        f"CASE WHEN {hit} THEN [{c}] || regexp_extract_all({c}, {pattern}) END" for c, hit in hits.items()
+        f"CASE WHEN {hit} THEN {c} END, "
+        f"CASE WHEN {hit} THEN array_to_string(regexp_extract_all({c}, {pattern}), chr(10)) END"
+        for c, hit in hits.items()
     )
-    rows = con.execute(
-        f"SELECT _pl_rid, {cells} FROM {work} WHERE _pl_active AND ({' OR '.join(hits.values())})"
-    )
-    counts: Counter[str] = Counter()
-    changed: list[tuple[object, ...]] = []
-    for rid, *found in rows.fetchall():
-        new: list[str | None] = []
-        for value_and_matches in found:
-            if value_and_matches is None:  # no candidate in this column: unchanged
-                new.append(None)
-                continue
-            value, matches = value_and_matches[0], value_and_matches[1:]
-            text, n = _joined(stage, value, matches) or stage.apply(value)
-            counts[stage.kind] += n
-            new.append(text if text != value else None)
-        if any(v is not None for v in new):
-            changed.append((rid, *new))
-    if changed:
-        _write_back(con, work, cols, changed)
-    return counts
+    query = f"SELECT _pl_rid, {cells} FROM {work} WHERE _pl_active AND ({' OR '.join(hits.values())})"
+    return con.execute(query).fetchall()
 
 
 def _joined(stage: Stage, value: str, matches: list[str]) -> tuple[str, int] | None:
@@ -238,15 +261,23 @@ def _joined(stage: Stage, value: str, matches: list[str]) -> tuple[str, int] | N
 
 
 def _write_back(
-    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], rows: list[tuple[object, ...]]
+    con: duckdb.DuckDBPyConnection, work: str, cols: list[str], rows: list[tuple[object, ...]], tally: str
 ) -> None:
-    """UPDATE ... FROM parallel lists zipped by unnest: no temporary table, no pyarrow. None means
-    "unchanged": redaction never turns text into NULL."""
-    unnest = ", ".join(
-        ["unnest(?::BIGINT[]) AS rid"] + [f"unnest(?::VARCHAR[]) AS c{i}" for i in range(len(cols))]
+    """UPDATE ... FROM (rowid, redactions, new values) as an Arrow table (list parameters convert value
+    by value, ~5x slower). None means "unchanged": redaction never turns text into NULL."""
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True))
+    table = pa.table(
+        [pa.array(c, pa.int64()) for c in columns[:2]] + [pa.array(c, pa.string()) for c in columns[2:]],
+        names=["rid", "n"] + [f"c{i}" for i in range(len(cols))],
     )
-    sets = ", ".join(f"{c} = coalesce(n.c{i}, {c})" for i, c in enumerate(cols))
-    con.execute(
-        f"UPDATE {work} SET {sets} FROM (SELECT {unnest}) AS n WHERE {work}._pl_rid = n.rid",
-        [list(column) for column in zip(*rows, strict=True)],
+    sets = ", ".join(
+        [f"{tally} = {tally} + n.n"] + [f"{c} = coalesce(n.c{i}, {c})" for i, c in enumerate(cols)]
     )
+    name = f"_paritylab_new_{uuid.uuid4().hex[:12]}"
+    con.register(name, table)
+    try:
+        con.execute(f"UPDATE {work} SET {sets} FROM {name} AS n WHERE {work}._pl_rid = n.rid")
+    finally:
+        con.unregister(name)

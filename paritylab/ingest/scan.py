@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from paritylab.ingest.formats import OPENAI_LOG_ID, OPENAI_STATUS, WRAPPER_LOG_ID, WRAPPER_STATUS
+from paritylab.ingest.formats import OPENAI_LOG_ID, WRAPPER_LOG_ID, WRAPPER_STATUS, openai_status
 from paritylab.ingest.typed import Field, field, problems_list
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def _openai_light() -> tuple[list[str], list[Field], dict[str, str]]:
         field("feedback", "json_extract(s.metadata, '$.feedback')", "int"),
         field("guardrails", "json_extract(s.metadata, '$.guardrails')", "strlist"),
     ]
-    exprs = {"log_id": OPENAI_LOG_ID, "status": OPENAI_STATUS}
+    exprs = {"log_id": OPENAI_LOG_ID, "status": openai_status("json_type(s.response)")}
     return keys, fields, exprs
 
 

@@ -72,7 +72,7 @@ def record_expression(columns: dict[str, str], mapping: Mapping[str, str], path:
     if not any(f in ("prompt", "messages", "response", "model") for f, _ in pairs):
         raise IngestError(
             f"{path}: no column maps to prompt, messages, response or model",
-            hint="add an [ingest] columns mapping, e.g. columns = { prompt = \"input\", response = \"output\" }",
+            hint='add an [ingest] columns mapping, e.g. columns = { prompt = "input", response = "output" }',
         )
     return "json_object(" + ", ".join(f"'{f}', {_value(f, c, columns[c])}" for f, c in pairs) + ")"
 
@@ -93,6 +93,8 @@ def read_table_chunks(path: Path, mapping: Mapping[str, str]) -> Iterator[LineCh
         for batch in reader:
             yield LineChunk(pa.Table.from_batches([batch]))
     except duckdb.Error as exc:
-        raise IngestError(f"cannot read table {path}: {exc}", hint="is it valid Parquet/CSV with a header?") from exc
+        raise IngestError(
+            f"cannot read table {path}: {exc}", hint="is it valid Parquet/CSV with a header?"
+        ) from exc
     finally:
         con.close()

@@ -4,6 +4,10 @@
 the field is present, not null, and cannot be read as the expected kind.
 Every cast is a TRY_CAST although a json_type guard precedes it: DuckDB's optimizer may hoist a cast
 that occurs twice (value and problem) out of its CASE and run it on every row.
+
+A value is read from its JSON type and its text (`JsonValue`), not from a JSON-typed value: a record's
+fields then come from two parses of the line with path lists (`paths_of`), instead of one parse into a
+struct that writes every value back out as JSON and then parses each again to type it.
 """
 
 from __future__ import annotations
@@ -15,32 +19,86 @@ _NUM = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 
 
 @dataclass(frozen=True)
+class JsonValue:
+    """A JSON value in SQL: `type` as json_type gives it (SQL NULL when missing, 'NULL' for null) and
+    `text` as json_extract_string gives it (a string unquoted, anything else as JSON text)."""
+
+    type: str
+    text: str
+    json_expr: str | None = None  # the value as JSON, where the caller has it already
+
+    @property
+    def json(self) -> str:
+        """The value as JSON (NULL when missing or null)."""
+        if self.json_expr is not None:
+            return self.json_expr
+        return (
+            f"CASE WHEN {self.type} = 'VARCHAR' THEN to_json({self.text}) "
+            f"WHEN {self.type} <> 'NULL' THEN TRY_CAST({self.text} AS JSON) END"
+        )
+
+    @property
+    def shown(self) -> str:
+        """The value as its JSON text, for a problem message."""
+        if self.json_expr is not None:
+            return f"{self.json_expr}::VARCHAR"
+        return f"CASE WHEN {self.type} = 'VARCHAR' THEN to_json({self.text})::VARCHAR ELSE {self.text} END"
+
+
+def of_json(expr: str) -> JsonValue:
+    """A SQL expression of type JSON (e.g. `span -> 'x'`) as a JsonValue."""
+    return JsonValue(f"json_type({expr})", f"({expr} ->> '$')", expr)
+
+
+def paths_of(payload: str, paths: list[str]) -> str:
+    """Select items `jt` (types) and `jv` (texts) of `paths` in `payload`: two parses of the text."""
+    listed = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+    return f"json_type({payload}, {listed}) AS jt, json_extract_string({payload}, {listed}) AS jv"
+
+
+def at(paths: list[str], path: str) -> JsonValue:
+    """The JsonValue of `path` from the `jt` / `jv` lists of `paths_of(..., paths)`."""
+    i = paths.index(path) + 1
+    return JsonValue(f"jt[{i}]", f"jv[{i}]")
+
+
+def first_of(*values: JsonValue) -> JsonValue:
+    """The first value present (JSON null counts as present), as coalesce() of JSON values picks."""
+    if len(values) == 1:
+        return values[0]
+    present = " ".join(f"WHEN {v.type} IS NOT NULL THEN {v.text}" for v in values[:-1])
+    return JsonValue(
+        f"coalesce({', '.join(v.type for v in values)})", f"CASE {present} ELSE {values[-1].text} END"
+    )
+
+
+@dataclass(frozen=True)
 class Field:
     name: str
     value: str
     problem: str
 
 
-def field(name: str, expr: str, kind: str) -> Field:
-    """`expr` is a SQL expression of type JSON (e.g. `s.input_tokens`); `kind` one of
+def field(name: str, source: str | JsonValue, kind: str) -> Field:
+    """`source` is a JsonValue or a SQL expression of type JSON (e.g. `s.input_tokens`); `kind` one of
     str, int, num, bool, ts, strlist, json, int_str (an integer, possibly written as a string: OTLP)."""
-    jt = f"json_type({expr})"
+    v = source if isinstance(source, JsonValue) else of_json(source)
+    jt, text, as_double = v.type, v.text, f"TRY_CAST({v.text} AS DOUBLE)"
     value = {
-        "str": f"CASE WHEN {jt} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') THEN {expr} ->> '$' END",
-        "int": f"CASE WHEN {jt} IN {_INT} THEN TRY_CAST({expr} ->> '$' AS BIGINT) "
-        f"WHEN {jt} = 'DOUBLE' AND TRY_CAST({expr} AS DOUBLE) = floor(TRY_CAST({expr} AS DOUBLE)) THEN TRY_CAST(TRY_CAST({expr} AS DOUBLE) AS BIGINT) END",
-        "int_str": f"CASE WHEN {jt} IN {_INT} OR {jt} = 'VARCHAR' THEN TRY_CAST({expr} ->> '$' AS BIGINT) END",
-        "num": f"CASE WHEN {jt} IN {_NUM} THEN TRY_CAST({expr} ->> '$' AS DOUBLE) END",
-        "bool": f"CASE WHEN {jt} = 'BOOLEAN' THEN TRY_CAST({expr} ->> '$' AS BOOLEAN) END",
-        "ts": f"CASE WHEN {jt} = 'VARCHAR' THEN TRY_CAST({expr} ->> '$' AS TIMESTAMPTZ) "
-        f"WHEN {jt} IN {_NUM} THEN to_timestamp(CASE WHEN TRY_CAST({expr} AS DOUBLE) > 1e11 "
-        f"THEN TRY_CAST({expr} AS DOUBLE) / 1000 ELSE TRY_CAST({expr} AS DOUBLE) END) END",
-        "strlist": f"CASE WHEN {jt} = 'ARRAY' THEN TRY_CAST({expr} AS VARCHAR[]) END",
-        "json": f"CASE WHEN {jt} NOT IN ('NULL') THEN {expr} END",
+        "str": f"CASE WHEN {jt} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') THEN {text} END",
+        "int": f"CASE WHEN {jt} IN {_INT} THEN TRY_CAST({text} AS BIGINT) "
+        f"WHEN {jt} = 'DOUBLE' AND {as_double} = floor({as_double}) THEN TRY_CAST({as_double} AS BIGINT) END",
+        "int_str": f"CASE WHEN {jt} IN {_INT} OR {jt} = 'VARCHAR' THEN TRY_CAST({text} AS BIGINT) END",
+        "num": f"CASE WHEN {jt} IN {_NUM} THEN {as_double} END",
+        "bool": f"CASE WHEN {jt} = 'BOOLEAN' THEN TRY_CAST({text} AS BOOLEAN) END",
+        "ts": f"CASE WHEN {jt} = 'VARCHAR' THEN TRY_CAST({text} AS TIMESTAMPTZ) "
+        f"WHEN {jt} IN {_NUM} THEN to_timestamp(CASE WHEN {as_double} > 1e11 "
+        f"THEN {as_double} / 1000 ELSE {as_double} END) END",
+        "strlist": f"CASE WHEN {jt} = 'ARRAY' THEN TRY_CAST({v.json} AS VARCHAR[]) END",
+        "json": f"CASE WHEN {jt} NOT IN ('NULL') THEN {v.json} END",
         # free text, or an {"type", "message"} error object rendered as "type: message"
-        "text": f"CASE WHEN {jt} = 'VARCHAR' THEN {expr} ->> '$' WHEN {jt} = 'OBJECT' THEN "
-        f"coalesce(({expr} ->> 'type') || ': ' || ({expr} ->> 'message'), {expr}::VARCHAR) "
-        f"WHEN {jt} <> 'NULL' THEN {expr}::VARCHAR END",
+        "text": f"CASE WHEN {jt} = 'OBJECT' THEN coalesce(({v.json} ->> 'type') || ': ' || "
+        f"({v.json} ->> 'message'), {text}) WHEN {jt} <> 'NULL' THEN {text} END",
     }[kind]
     wanted = {
         "str": "a string",
@@ -55,7 +113,7 @@ def field(name: str, expr: str, kind: str) -> Field:
     }[kind]
     problem = (
         f"CASE WHEN {jt} IS NOT NULL AND {jt} <> 'NULL' AND ({value}) IS NULL "
-        f"THEN '{name}: expected {wanted}, got ' || lower({jt}) || ' ' || left({expr}::VARCHAR, 60) END"
+        f"THEN '{name}: expected {wanted}, got ' || lower({jt}) || ' ' || left({v.shown}, 60) END"
     )
     return Field(name, value, problem)
 

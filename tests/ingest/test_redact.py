@@ -393,3 +393,23 @@ def test_table_checksum_stages_match_the_python_scan(redactor: Redactor, seed: i
     rows = con.execute("SELECT a, b FROM t ORDER BY i").fetchall()
     assert rows == list(zip(expect_a, expect_b, strict=True))
     assert counts == counts_a + counts_b
+
+
+def test_rows_dropped_after_redacting_take_their_counts_along_and_stay_unwritten(redactor: Redactor) -> None:
+    """The ingest redacts while Great Expectations runs, then drops the rows GX rejected: those rows
+    must count nothing (checksum kinds included) and keep their text in the table (they are deleted
+    from it next; quarantine redacts their raw line on its own)."""
+    texts = [t for t in mixed_corpus(300, seed=5) if t is not None]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, a VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(texts)))
+    with redactor.begin_redact_table(con, "t", ["a"]) as job:
+        job.redact()
+        job.drop_rows("SELECT rowid FROM t WHERE i % 2 = 1")
+        counts = job.finish()
+    kept, kept_counts = redactor.redact_many(texts[0::2])
+    assert counts == kept_counts
+    assert {"CARD", "IBAN"} <= set(counts)
+    rows = con.execute("SELECT i, a FROM t ORDER BY i").fetchall()
+    assert [a for i, a in rows if i % 2 == 0] == kept
+    assert [a for i, a in rows if i % 2 == 1] == texts[1::2]
