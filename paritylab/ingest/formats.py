@@ -127,7 +127,7 @@ def wrapper_sql(source: str) -> str:
         "app": "v_app",
         "model": "v_model",
         "prompt_version": "v_prompt_version",
-        # a bare prompt's messages are built at store time from the redacted prompt (stage.stored_texts)
+        # a bare prompt's messages are built at store time from the redacted prompt (stage.stored_rows)
         "input_messages": "v_messages",
         "input_text": f"coalesce(v_prompt, {_flatten('v_messages')})",
         "question": "v_question",

@@ -261,10 +261,9 @@ def _write(store: Store, s: BatchSummary, content_hash: str, cfg: IngestConfig) 
     try:
         con.execute(
             f"""INSERT INTO logs BY NAME
-            SELECT * EXCLUDE (sub, raw, failure_kind, u, problems)
-                   {stage.stored_texts(bare_prompts=s.source_format in ("wrapper", "table"))},
+            SELECT * EXCLUDE (sub, raw, failure_kind, u, problems),
                    {KEPT_BECAUSE} AS kept_because, $fmt AS source_format, $src AS source, $batch AS batch_id
-            FROM stage_kept""",
+            FROM ({stage.stored_rows("stage_kept", bare_prompts=s.source_format in ("wrapper", "table"))})""",
             {"fmt": s.source_format, "src": s.source, "batch": s.batch_id},
         )
         con.execute(
