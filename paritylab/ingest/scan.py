@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from paritylab.ingest.formats import OPENAI_LOG_ID, WRAPPER_LOG_ID, WRAPPER_STATUS, openai_status
-from paritylab.ingest.typed import Field, field, problems_list
+from paritylab.ingest.typed import Field, any_problem, field
 
 if TYPE_CHECKING:
     import duckdb
@@ -112,13 +112,14 @@ def scan_sql(fmt: str, keep_all: bool) -> str:
     if fmt in LIGHT:
         light_keys, fields, exprs = LIGHT[fmt]()
         values = ", ".join(f"{f.value} AS v_{f.name}" for f in fields)
-        typed = f"SELECT *, {values}, len({problems_list(fields)}) > 0 AS light_problem FROM ({{rows}})"
+        typed = f"SELECT *, {values}, {any_problem(fields)} AS light_problem FROM ({{rows}})"
         light = f"""{exprs["log_id"]} AS log_id, {exprs["status"]} AS status, v_feedback AS feedback,
             len(coalesce(v_guardrails, [])) AS n_guardrails, v_latency_ms AS latency_ms, light_problem"""
         failure = (
             "light_problem OR status = 'error' OR feedback = -1 OR n_guardrails > 0 OR latency_ms > $slo"
         )
-        keep = "true" if keep_all else f"{failure} OR {HASH_U} < $rate"
+        # CASE, not OR: the hash is computed only for rows no failure keeps anyway
+        keep = "true" if keep_all else f"CASE WHEN {failure} THEN true ELSE {HASH_U} < $rate END"
     else:
         light_keys, typed = [], "SELECT * FROM ({rows})"
         light = """NULL::VARCHAR AS log_id, NULL::VARCHAR AS status, NULL::BIGINT AS feedback,
