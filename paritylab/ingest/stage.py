@@ -218,15 +218,18 @@ def split_parsed(con: duckdb.DuckDBPyConnection) -> None:
                row_number() OVER (PARTITION BY log_id ORDER BY position, sub) AS copy,
                first_value(position) OVER (PARTITION BY log_id ORDER BY position, sub) AS first_position
         FROM stage_kept""")
-    con.execute(f"""
-        INSERT INTO stage_quarantine
-        SELECT k.position, k.sub, k.log_id, {RAW_OF},
-               k.problems || CASE WHEN r.copy > 1 THEN ['duplicate log id ' || k.log_id || ' (first at line '
-                                                      || r.first_position || ')'] ELSE [] END
-        FROM stage_kept k JOIN stage_ranks r USING (position, sub) WHERE r.has_problems OR r.copy > 1""")
-    con.execute("""DELETE FROM stage_kept WHERE (position, sub) IN (
-                     SELECT position, sub FROM stage_ranks WHERE has_problems OR copy > 1);
-                   DROP TABLE stage_ranks""")
+    # usually none: then the join with every kept row's columns is spared
+    if _one(con, "SELECT count(*) FROM stage_ranks WHERE has_problems OR copy > 1"):
+        con.execute(f"""
+            INSERT INTO stage_quarantine
+            SELECT k.position, k.sub, k.log_id, {RAW_OF},
+                   k.problems || CASE WHEN r.copy > 1 THEN ['duplicate log id ' || k.log_id
+                                                          || ' (first at line ' || r.first_position || ')']
+                                      ELSE [] END
+            FROM stage_kept k JOIN stage_ranks r USING (position, sub) WHERE r.has_problems OR r.copy > 1""")
+        con.execute("""DELETE FROM stage_kept WHERE (position, sub) IN (
+                         SELECT position, sub FROM stage_ranks WHERE has_problems OR copy > 1)""")
+    con.execute("DROP TABLE stage_ranks")
 
 
 def sample(con: duckdb.DuckDBPyConnection, cfg: IngestConfig) -> None:
