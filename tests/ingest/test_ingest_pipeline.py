@@ -240,8 +240,15 @@ def test_a_duplicate_of_a_row_the_scan_let_go_is_quarantined_with_its_text(
     gone = next(i for i in ids if _u(3, f"wrapper:{i}") >= 0.3)  # a success this rate certainly drops
 
     def line(request_id: str) -> str:
-        record = {"ts": "2026-11-16T09:00:00Z", "request_id": request_id, "model": "m", "prompt": "p",
-                  "response": "r", "latency_ms": 100, "ok": True}
+        record = {
+            "ts": "2026-11-16T09:00:00Z",
+            "request_id": request_id,
+            "model": "m",
+            "prompt": "p",
+            "response": "r",
+            "latency_ms": 100,
+            "ok": True,
+        }
         return prefix + json.dumps(record)
 
     lines = [line(gone)] + [line(i) for i in ids if i != gone] + [line(gone)]
@@ -296,3 +303,48 @@ def test_a_fixed_sample_count_keeps_every_failure_and_the_n_successes_with_the_l
     assert sum(1 for k in kept.values() if k == "sampled") == 25
     assert some.reconciles() and some.seen == everything.seen
     assert some.sampled_out == everything.stored - len(kept)
+
+
+def test_each_json_shape_of_a_wrapper_field_is_read_as_written(store: Store, tmp_path: Path) -> None:
+    """Field values come from the JSON type and text of each path: strings, numbers written as
+    strings or floats, objects and arrays each land as the schema says, or as a problem naming them."""
+    base = {"model": "m", "prompt": "hi", "response": "ok", "ts": "2026-11-16T10:00:00Z"}
+    rows = [
+        {
+            "request_id": "a",
+            "context": "one doc",
+            "error": {"type": "Timeout", "message": "slow"},
+            "ok": False,
+        },
+        {"request_id": "b", "context": ["d1", "d2"], "input_tokens": 7.0, "est_cost_usd": 1e-3},
+        {"id": 42, "question": "why?", "feedback": -1, "guardrails": ["pii"], "tags": []},
+        {"request_id": "d", "error": 503, "ok": False, "latency_ms": 12},
+        {"request_id": "e", "input_tokens": 7.5},
+        {"request_id": "f", "input_tokens": "7"},
+        {"request_id": "g", "prompt": {"text": "hi"}},
+        {"request_id": "h", "ok": "yes"},
+        {"request_id": "i", "guardrails": "pii"},
+    ]
+    path = tmp_path / "shapes.jsonl"
+    path.write_text("".join(json.dumps(base | r) + "\n" for r in rows))
+    batch = ingest_file(store, path, "wrapper", IngestConfig(sample_rate=1.0), redactor=Redactor())
+    assert batch.reconciles() and batch.stored == 4 and batch.quarantined == 5
+    logs = {r["log_id"]: r for r in store.rows("SELECT * FROM logs")}
+    a, b, c, d = (logs[f"wrapper:{k}"] for k in ("a", "b", "42", "d"))
+    assert json.loads(a["context"]) == "one doc" and a["error"] == "Timeout: slow" and a["status"] == "error"
+    assert json.loads(b["context"]) == ["d1", "d2"] and b["input_tokens"] == 7 and b["cost_usd"] == 1e-3
+    assert (
+        c["question"] == "why?"
+        and c["feedback"] == -1
+        and c["guardrail_flags"] == ["pii"]
+        and c["tags"] == []
+    )
+    assert d["error"] == "503" and d["latency_ms"] == 12.0
+    reasons = {r["log_id"]: r["reasons"] for r in store.rows("SELECT log_id, reasons FROM quarantine")}
+    assert reasons == {
+        "wrapper:e": ["input_tokens: expected an integer, got double 7.5"],
+        "wrapper:f": ['input_tokens: expected an integer, got varchar "7"'],
+        "wrapper:g": ['prompt: expected a string, got object {"text":"hi"}'],
+        "wrapper:h": ['ok: expected true/false, got varchar "yes"'],
+        "wrapper:i": ['guardrails: expected a list of strings, got varchar "pii"'],
+    }
