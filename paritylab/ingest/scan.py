@@ -37,7 +37,6 @@ FORMAT_KEYS = {
 FAST_KEYS = {"wrapper": ["model"], "openai": ["response"], "otel": ["resourceSpans"]}
 # The seeded sampling hash in [0, 1): the same for a log id in every batch, so re-ingest samples alike.
 HASH_U = "('0x' || left(md5($seed || ':' || log_id), 12))::BIGINT / 281474976710656.0"
-LIGHT_COLUMNS = ["log_id", "status", "feedback", "n_guardrails", "latency_ms", "light_problem"]
 
 
 def struct_type(keys: list[str]) -> str:
@@ -122,17 +121,16 @@ def scan_sql(fmt: str, keep_all: bool) -> str:
         keep = "true" if keep_all else f"CASE WHEN {failure} THEN true ELSE {HASH_U} < $rate END"
     else:
         light_keys, typed = [], "SELECT * FROM ({rows})"
-        light = """NULL::VARCHAR AS log_id, NULL::VARCHAR AS status, NULL::BIGINT AS feedback,
-            0::BIGINT AS n_guardrails, NULL::DOUBLE AS latency_ms, false AS light_problem"""
+        light = "NULL::VARCHAR AS log_id"
         keep = "true"
     keys = list(dict.fromkeys(FAST_KEYS[fmt] + light_keys))
     rows = typed.replace("{rows}", _classified(fmt, keys))
     lax = "contains(line, 'NaN') OR contains(line, 'Infinity') OR regexp_matches(line, ',\\s*[}\\]]')"
+    # of the light parse only the log id is kept (repeated ids are looked for across the whole file)
     return f"""
     SELECT position, 0::BIGINT AS sub, outcome, reason, keep, lax,
            CASE WHEN outcome = 'defect' OR keep OR lax THEN line END AS raw,
-           CASE WHEN keep OR lax THEN stripped END AS stripped,
-           {", ".join(LIGHT_COLUMNS)}
+           CASE WHEN keep OR lax THEN stripped END AS stripped, log_id
     FROM (SELECT *, outcome = 'record' AND coalesce({keep}, false) AS keep,
                  outcome = 'record' AND ({lax}) AS lax
           FROM (SELECT *, {light} FROM ({rows})))"""
