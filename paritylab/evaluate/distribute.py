@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from paritylab.config import Settings
 from paritylab.evaluate.generate import candidate_spec, existing_pairs, output_row
 from paritylab.evaluate.plan import ComparisonPlan
-from paritylab.evaluate.rows import chunks, insert_ignore
+from paritylab.evaluate.rows import chunks
 from paritylab.providers.base import Provider
 from paritylab.providers.runner import CallResult, CallSpec, Runner
 from paritylab.store import Store
 from paritylab.store.ledger import CachedResponse, CallRecord, Ledger, MemoryLedger, write_records
+from paritylab.store.sql import insert_ignore
 
 CHUNK_CASES = 200  # cases per mapped task (per candidate)
 
@@ -87,7 +88,7 @@ def record_answers(store: Store, plan: ComparisonPlan, answers: ChunkAnswers) ->
     store.execute("BEGIN TRANSACTION")
     try:
         write_records(store, answers.calls, answers.responses)
-        insert_ignore(store, "outputs", [output_row(plan, r) for r in answers.results])
+        insert_ignore(store.con, "outputs", [output_row(plan, r) for r in answers.results])
         store.execute("COMMIT")
     except BaseException:
         store.execute("ROLLBACK")

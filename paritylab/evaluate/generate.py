@@ -7,11 +7,12 @@ from typing import Any
 
 from paritylab.evaluate.cases import EvalCase
 from paritylab.evaluate.plan import ComparisonPlan
-from paritylab.evaluate.rows import Progress, chunks, insert_ignore
+from paritylab.evaluate.rows import Progress, chunks
 from paritylab.prompts import candidate_request
 from paritylab.providers.runner import CallResult, CallSpec, Runner, cost_usd
 from paritylab.store import Store
 from paritylab.store.ledger import utcnow
+from paritylab.store.sql import insert_ignore
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ async def generate_outputs(
             continue
         on_result = (lambda _: progress("generate", 1, total)) if progress else None
         results = await runner.run(specs, on_result)
-        insert_ignore(store, "outputs", [output_row(plan, r) for r in results])
+        insert_ignore(store.con, "outputs", [output_row(plan, r) for r in results])
         written += len(results)
     return StageSummary(len(done), written)
 

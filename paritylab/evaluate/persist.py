@@ -8,11 +8,11 @@ from typing import Any
 
 from paritylab.evaluate.analyse import ParityResult
 from paritylab.evaluate.plan import ComparisonPlan
-from paritylab.evaluate.rows import insert_ignore
 from paritylab.hashing import canonical_json
 from paritylab.parity import CandidateVerdict, MetricComparison
 from paritylab.store import Store
 from paritylab.store.ledger import utcnow
+from paritylab.store.sql import insert_ignore
 
 TABLES = ("parity", "candidate_stats", "verdicts")
 
@@ -29,9 +29,9 @@ def persist_parity(store: Store, plan: ComparisonPlan, result: ParityResult) -> 
     try:
         for table in TABLES:
             store.execute(f"DELETE FROM {table} WHERE run_id = ?", [plan.run_id])
-        insert_ignore(store, "parity", parity)
-        insert_ignore(store, "candidate_stats", stats)
-        insert_ignore(store, "verdicts", verdicts)
+        insert_ignore(store.con, "parity", parity)
+        insert_ignore(store.con, "candidate_stats", stats)
+        insert_ignore(store.con, "verdicts", verdicts)
         store.execute("COMMIT")
     except BaseException:
         store.execute("ROLLBACK")

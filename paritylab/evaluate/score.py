@@ -12,12 +12,13 @@ from typing import Any
 from paritylab.evaluate.cases import EvalCase
 from paritylab.evaluate.generate import StageSummary, existing_pairs
 from paritylab.evaluate.plan import ComparisonPlan
-from paritylab.evaluate.rows import Progress, chunks, insert_ignore
+from paritylab.evaluate.rows import Progress, chunks
 from paritylab.metrics.base import EvalItem, Metric, MetricContext, Score
 from paritylab.metrics.registry import build_metric
 from paritylab.providers.runner import Runner
 from paritylab.store import Store
 from paritylab.store.ledger import utcnow
+from paritylab.store.sql import insert_ignore
 
 NO_ANSWER = "no answer to score: generation failed"
 
@@ -48,7 +49,7 @@ async def score_outputs(
                 ctx = MetricContext(plan.settings, runner, plan.run_id, cid)
                 scores = await _score_batch(metric, batch, by_case, ctx)
                 rows = [_row(plan.run_id, metric.name, o, s) for o, s in zip(batch, scores, strict=True)]
-                insert_ignore(store, "scores", rows)
+                insert_ignore(store.con, "scores", rows)
                 written += len(batch)
                 if progress:
                     progress("score", len(batch), total)

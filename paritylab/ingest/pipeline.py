@@ -26,6 +26,7 @@ from paritylab.ingest.lines import file_hash, prefetch, read_chunks
 from paritylab.ingest.tables import is_table, read_table_chunks
 from paritylab.store.db import Store
 from paritylab.store.ledger import utcnow
+from paritylab.store.sql import registered
 
 KEPT_BECAUSE = "coalesce(failure_kind, 'sampled')"
 TEXT_COLUMNS = ["input_messages", "input_text", "question", "context", "output_text", "error"]
@@ -206,13 +207,12 @@ def _quarantine_rejected(con: Any, failures: dict[tuple[int, int], list[str]], j
             "reasons": list(failures.values()),
         }
     )
-    con.register("gx_failures", reasons)
-    con.execute(f"""INSERT INTO stage_quarantine
-                   SELECT k.position, k.sub, k.log_id, {stage.RAW_OF}, f.reasons
-                   FROM stage_kept k JOIN gx_failures f USING (position, sub)""")
-    job.drop_rows("SELECT k.rowid FROM stage_kept k JOIN gx_failures f USING (position, sub)")
-    con.execute("DELETE FROM stage_kept WHERE (position, sub) IN (SELECT position, sub FROM gx_failures)")
-    con.unregister("gx_failures")
+    with registered(con, "gx_failures", reasons):
+        con.execute(f"""INSERT INTO stage_quarantine
+                       SELECT k.position, k.sub, k.log_id, {stage.RAW_OF}, f.reasons
+                       FROM stage_kept k JOIN gx_failures f USING (position, sub)""")
+        job.drop_rows("SELECT k.rowid FROM stage_kept k JOIN gx_failures f USING (position, sub)")
+        con.execute("DELETE FROM stage_kept WHERE (position, sub) IN (SELECT position, sub FROM gx_failures)")
 
 
 def _enrich_json_errors(con: Any) -> None:

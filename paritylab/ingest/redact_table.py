@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from paritylab.errors import ConfigError, IngestError
 from paritylab.ingest.redact import MAX_PASSES, Stage, longest_valid_prefix, union_pattern
-from paritylab.store.sql import ident, literal
+from paritylab.store.sql import ident, literal, registered
 
 if TYPE_CHECKING:
     import duckdb
@@ -275,9 +275,5 @@ def _write_back(
     sets = ", ".join(
         [f"{tally} = {tally} + n.n"] + [f"{c} = coalesce(n.c{i}, {c})" for i, c in enumerate(cols)]
     )
-    name = f"_paritylab_new_{uuid.uuid4().hex[:12]}"
-    con.register(name, table)
-    try:
+    with registered(con, f"_paritylab_new_{uuid.uuid4().hex[:12]}", table) as name:
         con.execute(f"UPDATE {work} SET {sets} FROM {name} AS n WHERE {work}._pl_rid = n.rid")
-    finally:
-        con.unregister(name)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from paritylab.ingest.formats import OPENAI_LOG_ID, WRAPPER_LOG_ID, WRAPPER_STATUS, openai_status
 from paritylab.ingest.typed import Field, any_problem, field
+from paritylab.store.sql import registered
 
 if TYPE_CHECKING:
     import duckdb
@@ -153,8 +154,5 @@ def scan_chunk(
 ) -> None:
     """Append one Arrow chunk of lines (position, line, defect) to stage_lines."""
     verb = "CREATE OR REPLACE TEMP TABLE stage_lines AS" if first else "INSERT INTO stage_lines BY NAME"
-    con.register("chunk_lines", chunk)
-    try:
+    with registered(con, "chunk_lines", chunk):
         con.execute(f"{verb} {scan_sql(fmt, keeps_all(cfg))}", scan_params(cfg, fmt))
-    finally:
-        con.unregister("chunk_lines")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from paritylab.ingest.formats import CANONICAL, openai_sql, wrapper_sql
 from paritylab.ingest.otel import otel_sql
 from paritylab.ingest.scan import HASH_U, LIGHT, LOGGING_PREFIX
+from paritylab.store.sql import registered
 
 if TYPE_CHECKING:
     import duckdb
@@ -126,8 +127,9 @@ def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, record_lo
     for chunk in reread():
         table = chunk.to_arrow()
         found = table.filter(pc.is_in(table.column("position"), value_set=wanted))
-        if found.num_rows:
-            con.register("refound", found)
+        if not found.num_rows:
+            continue
+        with registered(con, "refound", found):
             con.execute(
                 f"""UPDATE stage_lines SET raw = r.line,
                       stripped = CASE WHEN regexp_extract(r.line, '{LOGGING_PREFIX}', 1) = $rec
@@ -135,7 +137,6 @@ def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, record_lo
                     FROM refound AS r WHERE stage_lines.position = r.position""",
                 {"rec": record_logger},
             )
-            con.unregister("refound")
 
 
 def _derived(parsed: str, *, spans: bool) -> str:

@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from paritylab.errors import StoreError
+from paritylab.store.sql import insert_ignore
 
 if TYPE_CHECKING:
-    import duckdb
-
     from paritylab.store.db import Store
 
 
@@ -170,9 +169,9 @@ class Ledger:
         cursor = self.store.con.cursor()  # a thread must not share the owner's connection object
         try:
             if calls:
-                _insert_ignore(cursor, "calls", calls)
+                insert_ignore(cursor, "calls", calls)
             if responses:
-                _insert_ignore(cursor, "responses", [dict(vars(r)) for r in responses])
+                insert_ignore(cursor, "responses", [dict(vars(r)) for r in responses])
         finally:
             cursor.close()
 
@@ -206,19 +205,5 @@ class MemoryLedger(Ledger):
 
 def write_records(store: Store, calls: list[CallRecord], responses: list[CachedResponse]) -> None:
     """Write ledger rows and cache entries gathered elsewhere (a MemoryLedger), idempotently."""
-    if calls:
-        _insert_ignore(store.con, "calls", [dict(vars(c)) for c in calls])
-    if responses:
-        _insert_ignore(store.con, "responses", [dict(vars(r)) for r in responses])
-
-
-def _insert_ignore(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
-    import pyarrow as pa
-
-    batch = pa.Table.from_pylist(rows)
-    view = f"_paritylab_{table}_batch"
-    con.register(view, batch)
-    try:
-        con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM {view}")
-    finally:
-        con.unregister(view)
+    insert_ignore(store.con, "calls", [dict(vars(c)) for c in calls])
+    insert_ignore(store.con, "responses", [dict(vars(r)) for r in responses])
