@@ -13,7 +13,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -178,20 +177,17 @@ def _validate_and_redact(con: Any, redactor: Any, cfg: IngestConfig) -> tuple[in
     """Great Expectations on the rows to be stored (failures to quarantine with every reason), then PII out
     of everything stored or quarantined; (rows GX rejected, redactions per kind).
 
-    GX (Python, on a pandas frame of small columns) runs in a thread while the redaction works in DuckDB
-    (SQL, GIL released) on its own copy of the rows with PII. The rows GX rejects then leave that copy
+    GX (on a pandas frame of small columns) runs in the validator process while the redaction works here
+    on its own copy of the rows with PII. The rows GX rejects then leave that copy
     with their counts, before anything is written back: counts cover stored rows only."""
-    validate.ready()  # the warm-up import, if still running, finishes before pandas is touched here
-    frame = stage.validation_frame(con)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paritylab-gx") as pool:
-        gx = pool.submit(validate.validate_frame, frame, time.time())
-        with redactor.begin_redact_table(con, "stage_kept", TEXT_COLUMNS) as job:
-            job.redact()
-            failures = gx.result()
-            if failures:
-                _quarantine_rejected(con, failures, job)
-            _enrich_json_errors(con)
-            counts: Counter[str] = job.finish()
+    gx_failures = validate.submit(stage.validation_frame(con), time.time())
+    with redactor.begin_redact_table(con, "stage_kept", TEXT_COLUMNS) as job:
+        job.redact()
+        failures = gx_failures()
+        if failures:
+            _quarantine_rejected(con, failures, job)
+        _enrich_json_errors(con)
+        counts: Counter[str] = job.finish()
     counts.update(redactor.redact_table(con, "stage_quarantine", ["raw"]))
     con.execute("UPDATE stage_quarantine SET raw = left(raw, ?)", [cfg.max_raw_chars])
     return len(failures), counts

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import sys
-import threading
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from paritylab.errors import IngestError
+from paritylab.ingest.validator import ValidatorGone, forget, validator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,28 +98,47 @@ def _expectations(now_epoch_s: float) -> list[tuple[str, Any]]:
     ]
 
 
-_warm_up: list[threading.Thread] = []  # at most one: the import runs once per process
-
-
 def warm_up() -> None:
-    """Start importing Great Expectations in a background thread. The import takes ~3 s of pure Python;
-    an ingest spends its first seconds in DuckDB and Arrow, which release the GIL, so the two overlap.
-    `ready()` waits for it: nothing else imports concurrently with it."""
-    if not _warm_up and "great_expectations" not in sys.modules:
-        _warm_up.append(threading.Thread(target=_import_gx, name="paritylab-gx-import", daemon=True))
-        _warm_up[0].start()
+    """Start the validator process (paritylab.ingest.validator), which imports Great Expectations while
+    this process reads the logs."""
+    with contextlib.suppress(OSError):  # cannot start one: `submit` validates in this process
+        validator()
 
 
-def _import_gx() -> None:
-    # a failure is not lost: the import in _validation raises it again, with its traceback
-    with contextlib.suppress(Exception):
-        import great_expectations  # noqa: F401
+def submit(frame: pd.DataFrame, now_epoch_s: float) -> Callable[[], dict[tuple[int, int], list[str]]]:
+    """Start validating `frame` in the validator process; the callable returned waits for the failures
+    (as `validate_frame` gives them). Should that process be unavailable or die, this process validates:
+    a batch is never stored unvalidated."""
+    try:
+        future = validator().call("validate", frame, now_epoch_s)
+    except OSError:
+        return lambda: validate_frame(frame, now_epoch_s)
+
+    def failures() -> dict[tuple[int, int], list[str]]:
+        try:
+            return dict(future.result())
+        except ValidatorGone:
+            forget()
+            return validate_frame(frame, now_epoch_s)
+
+    return failures
 
 
-def ready() -> None:
-    """Wait for a warm-up import, if one is running (before anything else may import pandas or GX)."""
-    for thread in _warm_up:
-        thread.join()
+def validator_usage() -> tuple[float, float]:
+    """(CPU seconds, peak RSS in MB) of the validator process so far (benchmarks add them to their own)."""
+    cpu, rss = validator().call("usage").result()
+    return float(cpu), float(rss)
+
+
+def process_usage() -> tuple[float, float]:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def import_gx() -> None:
+    import great_expectations  # noqa: F401
 
 
 @functools.lru_cache(maxsize=4)
@@ -154,6 +175,23 @@ def validate_frame(frame: pd.DataFrame, now_epoch_s: float) -> dict[tuple[int, i
     failures: dict[tuple[int, int], list[str]] = defaultdict(list)
     for outcome in result.results:
         reason = reasons[str(outcome.expectation_config.id)]
+        if (error := _raised(outcome.exception_info)) is not None:
+            # GX reports an expectation it could not evaluate as merely failed, with no rows listed:
+            # passing those rows on would store them unchecked
+            raise IngestError(
+                f"Great Expectations could not check {reason!r}: {error}",
+                hint="this is a bug in paritylab (the validation frame lacks a column): please report it",
+            )
         for item in outcome.result.get("unexpected_index_list") or []:
             failures[(int(item["position"]), int(item["sub"]))].append(reason)
     return dict(failures)
+
+
+def _raised(info: Any) -> str | None:
+    """The message of an exception GX caught while evaluating an expectation (`exception_info` is one
+    record, or one per metric), or None."""
+    records = [info] if isinstance(info, dict) and "raised_exception" in info else (info or {}).values()
+    for record in records:
+        if isinstance(record, dict) and record.get("raised_exception"):
+            return str(record.get("exception_message") or "an exception")
+    return None

@@ -1,0 +1,85 @@
+"""The Great Expectations validator process: the same answers as validating in-process, a crash that
+loses nothing, errors that reach the caller, and no re-run of the caller's script."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from paritylab.errors import IngestError
+from paritylab.ingest import validate, validator
+
+NOW = 1_795_000_000.0
+
+
+def frame() -> pd.DataFrame:
+    rows = [
+        # position, sub, log_id, ts, app_len, model_len, status, input_len, output_len, tokens..., feedback
+        (1, 0, "a", NOW - 60, 3, 5, "ok", 10, 5, 10, 5, 100.0, 0.01, 1),
+        (2, 0, None, NOW - 60, 3, 5, "ok", 10, 5, 10, 5, 100.0, 0.01, None),
+        (3, 0, "c", 0.0, 3, 0, "maybe", 10, None, -1, 5, 100.0, 0.01, 7),
+        (4, 2, "d", NOW - 60, 3, 5, "error", 10, None, 10, 5, 9e9, 0.01, -1),
+    ]
+    return pd.DataFrame(rows, columns=validate.VALIDATED_COLUMNS)
+
+
+def test_the_validator_process_answers_as_validating_here_does() -> None:
+    expected = validate.validate_frame(frame(), NOW)
+    assert set(expected) == {(2, 0), (3, 0), (4, 2)} and len(expected[(3, 0)]) >= 5
+    assert validate.submit(frame(), NOW)() == expected
+    cpu, rss = validate.validator_usage()
+    assert cpu > 0.5 and rss > 50  # Great Expectations was imported over there
+
+
+def test_a_validator_that_dies_is_replaced_and_its_batch_validated_here() -> None:
+    expected = validate.validate_frame(frame(), NOW)
+    first = validator.validator()
+    validate.submit(frame(), NOW)()  # alive and serving
+    os.kill(first._proc.pid, signal.SIGKILL)
+    first._proc.wait()
+    assert validate.submit(frame(), NOW)() == expected  # answered in this process
+    assert validator.validator() is not first and validate.submit(frame(), NOW)() == expected
+
+
+def test_an_expectation_gx_cannot_evaluate_is_an_error_here_and_over_there() -> None:
+    """GX reports it as merely failed, with no rows: the batch would pass unchecked."""
+    with pytest.raises(IngestError, match=r"could not check 'status is not ok/error'.*status"):
+        validate.validate_frame(frame().drop(columns=["status"]), NOW)
+    with pytest.raises(IngestError, match=r"could not check 'status is not ok/error'.*status"):
+        validate.submit(frame().drop(columns=["status"]), NOW)()
+    assert validate.submit(frame(), NOW)() == validate.validate_frame(frame(), NOW)  # still serving
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    """multiprocessing's spawn would import the caller's script again in the child and ingest twice."""
+    log = tmp_path / "calls.jsonl"
+    log.write_text(
+        '{"request_id": "r1", "model": "m", "prompt": "p", "response": "r", "ts": "2026-11-16T10:00:00Z"}\n'
+    )
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        from pathlib import Path
+        from paritylab.config import IngestConfig
+        from paritylab.ingest.pipeline import ingest_file
+        from paritylab.ingest.redact import Redactor
+        from paritylab.store import open_store
+        with open_store(Path({str(tmp_path / "s.duckdb")!r})) as store:
+            batch = ingest_file(store, Path({str(log)!r}), None, IngestConfig(), redactor=Redactor())
+        print("INGESTED", batch.stored, flush=True)
+        """)
+    )
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.count("INGESTED") == 1 and "INGESTED 1" in out.stdout
+    assert time.perf_counter() - started < 60
