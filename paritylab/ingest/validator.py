@@ -89,22 +89,25 @@ class Validator:
 
 
 _instance: list[Validator] = []
+_starting = threading.Lock()  # ingests in several threads still share one validator
 
 
 def validator() -> Validator:
     """This process's validator, started on first use."""
-    if not _instance:
-        _instance.append(Validator())
-        atexit.register(_instance[0].close)
-    return _instance[0]
+    with _starting:
+        if not _instance:
+            _instance.append(Validator())
+            atexit.register(_instance[0].close)
+        return _instance[0]
 
 
 def forget() -> None:
     """Drop a validator that failed: the next ingest starts a new one."""
-    if _instance:
-        gone = _instance.pop()
-        atexit.unregister(gone.close)
-        gone.close()
+    with _starting:
+        if _instance:
+            gone = _instance.pop()
+            atexit.unregister(gone.close)
+            gone.close()
 
 
 def _serve() -> None:
