@@ -62,6 +62,10 @@ class Validator:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paritylab-validator")
         self._lock = threading.Lock()
 
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
     def call(self, name: str, *args: object) -> Future[Any]:
         return self._thread.submit(self._roundtrip, name, args)
 
