@@ -254,7 +254,7 @@ def sample(con: duckdb.DuckDBPyConnection, cfg: IngestConfig) -> None:
 
 def validation_frame(con: duckdb.DuckDBPyConnection) -> Any:
     return con.execute("""
-        SELECT position, sub, log_id, epoch(ts) AS ts_epoch_s, length(app) AS app_len,
+        SELECT position, sub, length(log_id) AS log_id_len, epoch(ts) AS ts_epoch_s, length(app) AS app_len,
                length(model) AS model_len, status, length(input_text) AS input_len,
                length(output_text) AS output_len, input_tokens, output_tokens, latency_ms, cost_usd, feedback
         FROM stage_kept""").df()

@@ -23,7 +23,7 @@ MAX_COST_USD = 1_000.0
 VALIDATED_COLUMNS = [
     "position",
     "sub",
-    "log_id",
+    "log_id_len",
     "ts_epoch_s",
     "app_len",
     "model_len",
@@ -44,7 +44,7 @@ def _expectations(now_epoch_s: float) -> list[tuple[str, Any]]:
 
     ok_rows = {"row_condition": Column("status") == "ok"}
     return [
-        ("log_id is missing", gxe.ExpectColumnValuesToNotBeNull(column="log_id")),
+        ("log_id is missing", gxe.ExpectColumnValuesToNotBeNull(column="log_id_len")),
         ("timestamp is missing or unreadable", gxe.ExpectColumnValuesToNotBeNull(column="ts_epoch_s")),
         (
             "timestamp is before 2015 or in the future",

@@ -22,11 +22,11 @@ NOW = 1_795_000_000.0
 
 def frame() -> pd.DataFrame:
     rows = [
-        # position, sub, log_id, ts, app_len, model_len, status, input_len, output_len, tokens..., feedback
-        (1, 0, "a", NOW - 60, 3, 5, "ok", 10, 5, 10, 5, 100.0, 0.01, 1),
+        # position, sub, log_id_len, ts, app_len, model_len, status, input_len, output_len, ..., feedback
+        (1, 0, 10, NOW - 60, 3, 5, "ok", 10, 5, 10, 5, 100.0, 0.01, 1),
         (2, 0, None, NOW - 60, 3, 5, "ok", 10, 5, 10, 5, 100.0, 0.01, None),
-        (3, 0, "c", 0.0, 3, 0, "maybe", 10, None, -1, 5, 100.0, 0.01, 7),
-        (4, 2, "d", NOW - 60, 3, 5, "error", 10, None, 10, 5, 9e9, 0.01, -1),
+        (3, 0, 10, 0.0, 3, 0, "maybe", 10, None, -1, 5, 100.0, 0.01, 7),
+        (4, 2, 10, NOW - 60, 3, 5, "error", 10, None, 10, 5, 9e9, 0.01, -1),
     ]
     return pd.DataFrame(rows, columns=validate.VALIDATED_COLUMNS)
 
@@ -82,4 +82,3 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
     )
     assert out.stdout.count("INGESTED") == 1 and "INGESTED 1" in out.stdout
     assert time.perf_counter() - started < 60
-
