@@ -21,6 +21,7 @@ from paritylab.cases.model import EvalCase, hf_datasets, hf_features
 from paritylab.errors import DatasetError
 from paritylab.store.db import Store
 from paritylab.store.ledger import utcnow
+from paritylab.store.sql import registered
 
 PARQUET_NAME = "cases.parquet"
 
@@ -218,41 +219,39 @@ def _clear_debris(folder: Path, owner: str, tmp: Path) -> None:
 
 def _insert(store: Store, info: VersionInfo, ds: Any, also: Callable[[Store], None] | None) -> None:
     con = store.con
-    con.register("version_rows", ds.data.table)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(
-            "INSERT INTO dataset_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                info.dataset,
-                info.version,
-                info.parent_version,
-                info.fingerprint,
-                info.n_cases,
-                info.n_added,
-                info.n_removed,
-                info.n_changed,
-                info.path,
-                info.parquet_path,
-                json.dumps(info.origin),
-                utcnow(),
-            ],
-        )
-        con.execute(
-            """INSERT INTO eval_cases
-               SELECT ?, ?, case_id, question, input_messages::JSON, context, reference, tags, failure_kind,
-                      evidence::JSON, origin_log_ids, group_size, created_at::TIMESTAMPTZ
-               FROM version_rows""",
-            [info.dataset, info.version],
-        )
-        if also is not None:
-            also(store)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("version_rows")
+    with registered(con, "version_rows", ds.data.table):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "INSERT INTO dataset_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    info.dataset,
+                    info.version,
+                    info.parent_version,
+                    info.fingerprint,
+                    info.n_cases,
+                    info.n_added,
+                    info.n_removed,
+                    info.n_changed,
+                    info.path,
+                    info.parquet_path,
+                    json.dumps(info.origin),
+                    utcnow(),
+                ],
+            )
+            con.execute(
+                """INSERT INTO eval_cases
+                   SELECT ?, ?, case_id, question, input_messages::JSON, context, reference, tags,
+                          failure_kind, evidence::JSON, origin_log_ids, group_size, created_at::TIMESTAMPTZ
+                   FROM version_rows""",
+                [info.dataset, info.version],
+            )
+            if also is not None:
+                also(store)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
 
 
 def list_versions(store: Store, dataset: str | None = None) -> list[dict[str, Any]]:

@@ -2,12 +2,12 @@
 
 Every mapping yields the same columns (CANONICAL) plus `problems`, a list of type errors that send the
 row to quarantine. DuckDB reads every path a format needs with two parses of each payload (the JSON types
-and the texts of a path list: typed.paths_of); the typed reads then work on small values.
+and the texts of a path list: typed.JsonPaths); the typed reads then work on small values.
 """
 
 from __future__ import annotations
 
-from paritylab.ingest.typed import Field, JsonValue, at, field, first_of, paths_of, problems_list
+from paritylab.ingest.typed import Field, JsonPaths, field, problems_list
 
 CANONICAL = [
     "log_id",
@@ -47,9 +47,9 @@ def openai_status(response_type: str) -> str:
     )
 
 
-def _select(paths: list[str], fields: list[Field], exprs: dict[str, str], source: str) -> str:
+def _select(paths: JsonPaths, fields: list[Field], exprs: dict[str, str], source: str) -> str:
     """Wrap per-field values into the canonical select; `exprs` may refer to v_<name> columns and to
-    `jt` / `jv`, the types and texts of `paths`."""
+    `jt` / `jv`, the types and texts of `paths` (complete once the fields and exprs are built)."""
     values = ",\n  ".join(f"{f.value} AS v_{f.name}" for f in fields)
     canonical = ",\n  ".join(f"{exprs[c]} AS {c}" for c in CANONICAL)
     return f"""
@@ -57,7 +57,7 @@ SELECT position, sub, raw, {canonical},
   problems
 FROM (SELECT position, sub, raw, payload, jt, {values},
         {problems_list(fields)} AS problems
-      FROM (SELECT *, {paths_of("payload", paths)} FROM {source}))"""
+      FROM (SELECT *, {paths.select("payload")} FROM {source}))"""
 
 
 def _flatten(messages: str) -> str:
@@ -69,57 +69,28 @@ def _flatten(messages: str) -> str:
 
 
 def wrapper_sql(source: str) -> str:
-    keys = [
-        "request_id",
-        "id",
-        "ts",
-        "timestamp",
-        "app",
-        "model",
-        "prompt_version",
-        "prompt",
-        "messages",
-        "question",
-        "context",
-        "response",
-        "input_tokens",
-        "output_tokens",
-        "est_cost_usd",
-        "cost_usd",
-        "latency_ms",
-        "ok",
-        "error",
-        "feedback",
-        "guardrails",
-        "tags",
-        "finish_reason",
-    ]
-    paths = [f"$.{k}" for k in keys]
-
-    def s(*names: str) -> JsonValue:
-        return first_of(*(at(paths, f"$.{n}") for n in names))
-
+    r = JsonPaths()
     f = [
-        field("request_id", s("request_id", "id"), "str"),
-        field("ts", s("ts", "timestamp"), "ts"),
-        field("app", s("app"), "str"),
-        field("model", s("model"), "str"),
-        field("prompt_version", s("prompt_version"), "str"),
-        field("prompt", s("prompt"), "str"),
-        field("messages", s("messages"), "json"),
-        field("question", s("question"), "str"),
-        field("context", s("context"), "json"),
-        field("response", s("response"), "str"),
-        field("input_tokens", s("input_tokens"), "int"),
-        field("output_tokens", s("output_tokens"), "int"),
-        field("est_cost_usd", s("est_cost_usd", "cost_usd"), "num"),
-        field("latency_ms", s("latency_ms"), "num"),
-        field("ok", s("ok"), "bool"),
-        field("error", s("error"), "text"),
-        field("feedback", s("feedback"), "int"),
-        field("guardrails", s("guardrails"), "strlist"),
-        field("tags", s("tags"), "strlist"),
-        field("finish_reason", s("finish_reason"), "str"),
+        field("request_id", r.first("$.request_id", "$.id"), "str"),
+        field("ts", r.first("$.ts", "$.timestamp"), "ts"),
+        field("app", r.first("$.app"), "str"),
+        field("model", r.first("$.model"), "str"),
+        field("prompt_version", r.first("$.prompt_version"), "str"),
+        field("prompt", r.first("$.prompt"), "str"),
+        field("messages", r.first("$.messages"), "json"),
+        field("question", r.first("$.question"), "str"),
+        field("context", r.first("$.context"), "json"),
+        field("response", r.first("$.response"), "str"),
+        field("input_tokens", r.first("$.input_tokens"), "int"),
+        field("output_tokens", r.first("$.output_tokens"), "int"),
+        field("est_cost_usd", r.first("$.est_cost_usd", "$.cost_usd"), "num"),
+        field("latency_ms", r.first("$.latency_ms"), "num"),
+        field("ok", r.first("$.ok"), "bool"),
+        field("error", r.first("$.error"), "text"),
+        field("feedback", r.first("$.feedback"), "int"),
+        field("guardrails", r.first("$.guardrails"), "strlist"),
+        field("tags", r.first("$.tags"), "strlist"),
+        field("finish_reason", r.first("$.finish_reason"), "str"),
     ]
     exprs = {
         "log_id": WRAPPER_LOG_ID,
@@ -144,51 +115,28 @@ def wrapper_sql(source: str) -> str:
         "guardrail_flags": "v_guardrails",
         "tags": "v_tags",
     }
-    return _select(paths, f, exprs, source)
+    return _select(r, f, exprs, source)
 
 
 def openai_sql(source: str) -> str:
-    paths = [
-        "$.id",
-        "$.created_at",
-        "$.request.model",
-        "$.response.model",
-        "$.request.messages",
-        "$.response",
-        "$.response.choices[0].message.content",
-        "$.response.choices[0].finish_reason",
-        "$.response.usage.prompt_tokens",
-        "$.response.usage.completion_tokens",
-        "$.latency_ms",
-        "$.error",
-        "$.metadata.app",
-        "$.metadata.prompt_version",
-        "$.metadata.feedback",
-        "$.metadata.guardrails",
-        "$.metadata.tags",
-        "$.metadata.cost_usd",
-    ]
-
-    def s(*found: str) -> JsonValue:
-        return first_of(*(at(paths, p) for p in found))
-
+    r = JsonPaths()
     f = [
-        field("id", s("$.id"), "str"),
-        field("created_at", s("$.created_at"), "ts"),
-        field("model", s("$.request.model", "$.response.model"), "str"),
-        field("messages", s("$.request.messages"), "json"),
-        field("content", s("$.response.choices[0].message.content"), "str"),
-        field("finish_reason", s("$.response.choices[0].finish_reason"), "str"),
-        field("prompt_tokens", s("$.response.usage.prompt_tokens"), "int"),
-        field("completion_tokens", s("$.response.usage.completion_tokens"), "int"),
-        field("latency_ms", s("$.latency_ms"), "num"),
-        field("error", s("$.error"), "text"),
-        field("app", s("$.metadata.app"), "str"),
-        field("prompt_version", s("$.metadata.prompt_version"), "str"),
-        field("feedback", s("$.metadata.feedback"), "int"),
-        field("guardrails", s("$.metadata.guardrails"), "strlist"),
-        field("tags", s("$.metadata.tags"), "strlist"),
-        field("cost_usd", s("$.metadata.cost_usd"), "num"),
+        field("id", r.first("$.id"), "str"),
+        field("created_at", r.first("$.created_at"), "ts"),
+        field("model", r.first("$.request.model", "$.response.model"), "str"),
+        field("messages", r.first("$.request.messages"), "json"),
+        field("content", r.first("$.response.choices[0].message.content"), "str"),
+        field("finish_reason", r.first("$.response.choices[0].finish_reason"), "str"),
+        field("prompt_tokens", r.first("$.response.usage.prompt_tokens"), "int"),
+        field("completion_tokens", r.first("$.response.usage.completion_tokens"), "int"),
+        field("latency_ms", r.first("$.latency_ms"), "num"),
+        field("error", r.first("$.error"), "text"),
+        field("app", r.first("$.metadata.app"), "str"),
+        field("prompt_version", r.first("$.metadata.prompt_version"), "str"),
+        field("feedback", r.first("$.metadata.feedback"), "int"),
+        field("guardrails", r.first("$.metadata.guardrails"), "strlist"),
+        field("tags", r.first("$.metadata.tags"), "strlist"),
+        field("cost_usd", r.first("$.metadata.cost_usd"), "num"),
     ]
     exprs = {
         "log_id": OPENAI_LOG_ID,
@@ -205,11 +153,11 @@ def openai_sql(source: str) -> str:
         "output_tokens": "v_completion_tokens",
         "cost_usd": "v_cost_usd",
         "latency_ms": "v_latency_ms",
-        "status": openai_status(s("$.response").type),
+        "status": openai_status(r.first("$.response").type),
         "error": "v_error",
         "finish_reason": "v_finish_reason",
         "feedback": "v_feedback",
         "guardrail_flags": "v_guardrails",
         "tags": "v_tags",
     }
-    return _select(paths, f, exprs, source)
+    return _select(r, f, exprs, source)

@@ -6,7 +6,7 @@ Every cast is a TRY_CAST although a json_type guard precedes it: DuckDB's optimi
 that occurs twice (value and problem) out of its CASE and run it on every row.
 
 A value is read from its JSON type and its text (`JsonValue`), not from a JSON-typed value: a record's
-fields then come from two parses of the line with path lists (`paths_of`), instead of one parse into a
+fields then come from two parses of the line with path lists (`JsonPaths`), instead of one parse into a
 struct that writes every value back out as JSON and then parses each again to type it.
 """
 
@@ -50,26 +50,33 @@ def of_json(expr: str) -> JsonValue:
     return JsonValue(f"json_type({expr})", f"({expr} ->> '$')", expr)
 
 
-def paths_of(payload: str, paths: list[str]) -> str:
-    """Select items `jt` (types) and `jv` (texts) of `paths` in `payload`: two parses of the text."""
-    listed = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
-    return f"json_type({payload}, {listed}) AS jt, json_extract_string({payload}, {listed}) AS jv"
+class JsonPaths:
+    """The paths a format reads from each payload, gathered as its fields ask for them; `select` then
+    reads them all with one json_type and one json_extract_string call (two parses of the text), as
+    columns `jt` (types) and `jv` (texts)."""
 
+    def __init__(self) -> None:
+        self.paths: list[str] = []
 
-def at(paths: list[str], path: str) -> JsonValue:
-    """The JsonValue of `path` from the `jt` / `jv` lists of `paths_of(..., paths)`."""
-    i = paths.index(path) + 1
-    return JsonValue(f"jt[{i}]", f"jv[{i}]")
+    def first(self, *paths: str) -> JsonValue:
+        """The first of `paths` present (JSON null counts as present), as coalesce() of JSON values picks."""
+        values = [self._at(p) for p in paths]
+        if len(values) == 1:
+            return values[0]
+        present = " ".join(f"WHEN {v.type} IS NOT NULL THEN {v.text}" for v in values[:-1])
+        return JsonValue(
+            f"coalesce({', '.join(v.type for v in values)})", f"CASE {present} ELSE {values[-1].text} END"
+        )
 
+    def select(self, payload: str) -> str:
+        listed = "[" + ", ".join(f"'{p}'" for p in self.paths) + "]"
+        return f"json_type({payload}, {listed}) AS jt, json_extract_string({payload}, {listed}) AS jv"
 
-def first_of(*values: JsonValue) -> JsonValue:
-    """The first value present (JSON null counts as present), as coalesce() of JSON values picks."""
-    if len(values) == 1:
-        return values[0]
-    present = " ".join(f"WHEN {v.type} IS NOT NULL THEN {v.text}" for v in values[:-1])
-    return JsonValue(
-        f"coalesce({', '.join(v.type for v in values)})", f"CASE {present} ELSE {values[-1].text} END"
-    )
+    def _at(self, path: str) -> JsonValue:
+        if path not in self.paths:
+            self.paths.append(path)
+        i = self.paths.index(path) + 1
+        return JsonValue(f"jt[{i}]", f"jv[{i}]")
 
 
 @dataclass(frozen=True)

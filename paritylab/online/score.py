@@ -12,6 +12,7 @@ from paritylab.metrics.base import MetricContext, Score
 from paritylab.online.sample import PRODUCTION, Chunk
 from paritylab.online.window import run_id_for
 from paritylab.store.ledger import utcnow
+from paritylab.store.sql import registered
 
 if TYPE_CHECKING:
     from paritylab.config import Settings
@@ -102,17 +103,15 @@ def record_scores(store: Store, days: dict[str, date], scored: list[ScoredChunk]
     )  # fmt: skip
     if not batch.num_rows:
         return 0
-    store.execute("BEGIN TRANSACTION")
-    try:
-        store.con.register("online_batch", batch)
-        store.execute(_OUTPUTS_SQL)
-        store.execute(_SCORES_SQL)
-        store.execute("COMMIT")
-    except Exception:
-        store.execute("ROLLBACK")
-        raise
-    finally:
-        store.con.unregister("online_batch")
+    with registered(store.con, "online_batch", batch):
+        store.execute("BEGIN TRANSACTION")
+        try:
+            store.execute(_OUTPUTS_SQL)
+            store.execute(_SCORES_SQL)
+            store.execute("COMMIT")
+        except Exception:
+            store.execute("ROLLBACK")
+            raise
     return int(batch.num_rows)
 
 

@@ -168,10 +168,8 @@ class Ledger:
     def _insert(self, calls: list[dict[str, Any]], responses: list[CachedResponse]) -> None:
         cursor = self.store.con.cursor()  # a thread must not share the owner's connection object
         try:
-            if calls:
-                insert_ignore(cursor, "calls", calls)
-            if responses:
-                insert_ignore(cursor, "responses", [dict(vars(r)) for r in responses])
+            insert_ignore(cursor, "calls", calls)
+            insert_ignore(cursor, "responses", [dict(vars(r)) for r in responses])
         finally:
             cursor.close()
 
