@@ -26,6 +26,7 @@ from typing import Any
 from _common import peak_rss_mb
 
 from paritylab.config import IngestConfig
+from paritylab.ingest import validator
 from paritylab.ingest.pipeline import ingest_file
 from paritylab.ingest.redact import Redactor
 from paritylab.ingest.validate import validator_usage
@@ -114,13 +115,7 @@ def gx_import_cpu() -> float:
 def cpu_seconds() -> float:
     """CPU time of this process plus its Great Expectations validator (paritylab.ingest.validator)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime + (validator_usage()[0] if validator_running() else 0.0)
-
-
-def validator_running() -> bool:
-    from paritylab.ingest import validator
-
-    return bool(validator._instance)
+    return usage.ru_utime + usage.ru_stime + (validator_usage()[0] if validator.running() else 0.0)
 
 
 def main() -> None:

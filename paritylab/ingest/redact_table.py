@@ -62,7 +62,7 @@ class TableRedaction:
             self._con.execute(f"DROP TABLE IF EXISTS {self._work}")
 
     def drop_rows(self, rowids: str) -> None:
-        """Forget the rows whose rowid `rowids` (a SELECT) yields: they will not be redacted or counted."""
+        """Forget the rows whose rowid `rowids` (a SELECT) yields: they are not written back or counted."""
         if self._work is not None:
             self._con.execute(f"DELETE FROM {self._work} WHERE _pl_rid IN ({rowids})")
 

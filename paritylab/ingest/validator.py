@@ -105,6 +105,11 @@ def validator() -> Validator:
         return _instance[0]
 
 
+def running() -> bool:
+    """Whether this process has started its validator (and not dropped it since)."""
+    return bool(_instance)
+
+
 def forget() -> None:
     """Drop a validator that failed: the next ingest starts a new one."""
     with _starting:
