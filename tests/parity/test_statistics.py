@@ -179,6 +179,13 @@ def test_verdicts_and_reasons() -> None:
     pricey = decide(base, _ops("pricey", cost=1.5), [_cmp(0.0, -0.02, 0.02)], budgets, STATS)
     assert pricey.verdict == "FAIL" and "1.50x the baseline's (limit 1.10x)" in pricey.reason
 
+    slow = decide(base, _ops("slow", p95=1170.0), [_cmp(0.0, -0.02, 0.02)], budgets, STATS)
+    assert slow.verdict == "FAIL" and "p95 latency is 1.30x the baseline's (limit 1.25x)" in slow.reason
+    capped = decide(
+        base, _ops("slow"), [_cmp(0.0, -0.02, 0.02)], replace(budgets, max_p95_latency_ms=800), STATS
+    )
+    assert capped.verdict == "FAIL" and "p95 latency is 900 ms (limit 800 ms)" in capped.reason
+
     flaky = decide(base, _ops("flaky", n_ok=95), [_cmp(0.0, -0.02, 0.02)], budgets, STATS)
     assert flaky.verdict == "FAIL" and "error rate is 5.0% vs 0.0%" in flaky.reason
 
