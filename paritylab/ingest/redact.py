@@ -332,25 +332,30 @@ class Redactor:
                 total.update(counts)
         return out, total
 
-    def redact_table(self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> Counter[str]:
+    def redact_table(
+        self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str], *, parts: int | None = None
+    ) -> Counter[str]:
         """Redact VARCHAR `columns` of a DuckDB table in place, with RE2 in bulk; same result as `redact`.
 
-        Only rows that match some kind are copied to a TEMP table and worked on there; the table itself is
-        written once, at the end, and only where a value changed. NULLs stay NULL. Run it on data that has
+        Only rows that match some kind are copied to in-memory work tables and worked on there, `parts` of
+        them side by side (see TableRedaction); the table itself is written once, at the end, and only
+        where a value changed. NULLs stay NULL. Run it on data that has
         not been checkpointed to a database file yet: DuckDB does not zero the blocks an UPDATE frees, so
         text already written to a file stays readable in it.
         """
         from paritylab.ingest.redact_table import redact_table
 
-        return redact_table(con, table, columns, self._stages, extras=self._stages[len(BUILTIN_STAGES) :])
+        extras = self._stages[len(BUILTIN_STAGES) :]
+        return redact_table(con, table, columns, self._stages, extras=extras, parts=parts)
 
     def begin_redact_table(
-        self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str]
+        self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str], *, parts: int | None = None
     ) -> TableRedaction:
         """`redact_table` in steps (see TableRedaction): rows may be dropped before `finish()`."""
         from paritylab.ingest.redact_table import TableRedaction
 
-        return TableRedaction(con, table, columns, self._stages, extras=self._stages[len(BUILTIN_STAGES) :])
+        extras = self._stages[len(BUILTIN_STAGES) :]
+        return TableRedaction(con, table, columns, self._stages, extras=extras, parts=parts)
 
 
 def union_pattern(stages: tuple[Stage, ...]) -> str:
