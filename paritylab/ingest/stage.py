@@ -169,7 +169,8 @@ def stored_rows(table: str, *, bare_prompts: bool) -> str:
     once per column holding a copy of it), and the derived columns always agree with the input."""
     messages = "input_messages::JSON"
     if bare_prompts:
-        user = "json_array(json_object('role', 'user', 'content', input_text))"
+        # json_array(json_object('role', 'user', 'content', input_text)), written out: 2x faster
+        user = """('[{"role":"user","content":' || to_json(input_text) || '}]')::JSON"""
         messages = f"coalesce(input_messages::JSON, CASE WHEN input_text IS NOT NULL THEN {user} END)"
     question = f"coalesce(question, nullif({_stripped('_tag_question')}, ''))"
     context = (

@@ -348,3 +348,26 @@ def test_each_json_shape_of_a_wrapper_field_is_read_as_written(store: Store, tmp
         "wrapper:h": ['ok: expected true/false, got varchar "yes"'],
         "wrapper:i": ['guardrails: expected a list of strings, got varchar "pii"'],
     }
+
+
+def test_a_bare_prompt_is_stored_as_one_user_message_whatever_its_characters(
+    store: Store, tmp_path: Path
+) -> None:
+    """The messages of a bare prompt are written out as JSON text by SQL: quotes, backslashes, control
+    characters, non-ASCII and tag-like text must come back exactly as Python's json reads them."""
+    prompts = [
+        'say "hi" \\ then\nnew line\ttab',
+        "控制 \u0001 \u001f é 😀 </script><script>",
+        "<context>\n  policy  \n</context> <question> why? </question>",
+    ]
+    record = {"ts": "2026-11-16T10:00:00Z", "app": "a", "model": "m", "response": "r", "ok": True}
+    lines = [json.dumps({**record, "request_id": f"p{i}", "prompt": p}) for i, p in enumerate(prompts)]
+    path = tmp_path / "bare.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    batch = ingest_file(store, path, "wrapper", IngestConfig(), redactor=Redactor())
+    rows = store.rows(
+        "SELECT log_id, input_messages::VARCHAR AS m, question, context FROM logs ORDER BY log_id"
+    )
+    assert batch.stored == len(prompts)
+    assert [json.loads(r["m"]) for r in rows] == [[{"role": "user", "content": p}] for p in prompts]
+    assert (rows[2]["question"], json.loads(rows[2]["context"])) == ("why?", ["policy"])
