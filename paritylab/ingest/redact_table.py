@@ -120,8 +120,7 @@ class TableRedaction:
 def _work_parts(
     con: duckdb.DuckDBPyConnection, ref: str, cols: list[str], union: str, *, n_stages: int, parts: int | None
 ) -> list[str]:
-    """The rows of `ref` matching `union` in some column, copied to work tables in SCRATCH (split by
-    rowid); their names."""
+    """The rows of `ref` matching `union` in some column, copied to work tables in SCRATCH; their names."""
     con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
     name = f"{SCRATCH}._paritylab_redact_{uuid.uuid4().hex[:12]}"
     any_hit = " OR ".join(f"regexp_matches({c}, {union})" for c in cols)
@@ -138,10 +137,13 @@ def _work_parts(
         ).fetchall()  # fetchall: a half-read result blocks register() in DuckDB 2
         parts = min(int(threads), int(rows) // PART_MIN_ROWS)
     names = [f"{name}_{i}" for i in range(max(parts, 1))]
+    # by a hash of the rowid, not the rowid itself: PII can come in a rhythm (every 20th row has a card)
+    # that rowid % n would put all in one part
+    part_of = f"hash(_pl_rid) % {len(names)}"
     for i, part in enumerate(names[1:], start=1):
-        con.execute(f"CREATE TABLE {part} AS SELECT * FROM {names[0]} WHERE _pl_rid % {len(names)} = {i}")
+        con.execute(f"CREATE TABLE {part} AS SELECT * FROM {names[0]} WHERE {part_of} = {i}")
     if len(names) > 1:
-        con.execute(f"DELETE FROM {names[0]} WHERE _pl_rid % {len(names)} <> 0")
+        con.execute(f"DELETE FROM {names[0]} WHERE {part_of} <> 0")
     return names
 
 
