@@ -5,10 +5,11 @@ checksum stages (IBAN, card) RE2 finds the candidates and Python only verifies t
 repeat until stable, as in `Redactor.redact`. The table itself is written once, at the end, and only
 where a value changed.
 
-The work table is split into parts redacted side by side, one thread and cursor each: DuckDB works on
-one row group (122,880 rows) per thread, so the few thousand rows with PII in a batch would otherwise keep
-one core busy and the others idle. The parts live in an in-memory database attached to the connection
-(`SCRATCH`): a TEMP table is its own connection's alone, and the text must not reach the store's file.
+A large work table is split into parts redacted side by side, one thread and cursor each: DuckDB works
+on one row group (122,880 rows) per thread, so the thousands of rows with PII in a big batch would
+otherwise keep one core busy and the others idle. The parts live in an in-memory database attached to
+the connection (`SCRATCH`): a TEMP table is its own connection's alone, and the text must not reach the
+store's file. A small work table, or one made inside an open transaction, stays one TEMP table.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class TableRedaction:
     counts and writes the table once. Until `finish`, rows may leave (`drop_rows`), their counts with
     them: the ingest drops the rows Great Expectations rejected, having run GX beside the redaction.
     A context manager: the work tables never outlive it. `parts`: how many work tables (threads); by
-    default one per DuckDB thread, with at least PART_MIN_ROWS rows each."""
+    default one per DuckDB thread, with at least PART_MIN_ROWS rows each; always one inside an open
+    transaction, whose tables other connections cannot see."""
 
     def __init__(
         self,
@@ -120,30 +122,35 @@ class TableRedaction:
 def _work_parts(
     con: duckdb.DuckDBPyConnection, ref: str, cols: list[str], union: str, *, n_stages: int, parts: int | None
 ) -> list[str]:
-    """The rows of `ref` matching `union` in some column, copied to work tables in SCRATCH; their names."""
-    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
-    name = f"{SCRATCH}._paritylab_redact_{uuid.uuid4().hex[:12]}"
+    """The rows of `ref` matching `union` in some column, copied to work tables; their names. One part
+    is a TEMP table; several are tables in SCRATCH, split by a hash of the rowid (not the rowid itself:
+    PII can come in a rhythm, every 20th row with a card, that rowid % n would put in one part)."""
+    name = f"_paritylab_redact_{uuid.uuid4().hex[:12]}"
+    work = ident(name)
     any_hit = " OR ".join(f"regexp_matches({c}, {union})" for c in cols)
     # _pl_n<i>: matches of stage i per row; _pl_p<j>: column j as the current pass found it.
     extra_cols = [f"0::BIGINT AS _pl_n{i}" for i in range(n_stages)]
     extra_cols += [f"{c} AS _pl_p{j}" for j, c in enumerate(cols)] + ["true AS _pl_active"]
     con.execute(
-        f"CREATE TABLE {name}_0 AS SELECT rowid AS _pl_rid, {', '.join(cols)}, {', '.join(extra_cols)} "
+        f"CREATE TEMP TABLE {work} AS SELECT rowid AS _pl_rid, {', '.join(cols)}, {', '.join(extra_cols)} "
         f"FROM {ref} WHERE {any_hit}"
     )
-    if parts is None:
+    # Inside BEGIN ... other cursors cannot see uncommitted tables, and one transaction may write to only
+    # one attached database besides TEMP: one part then.
+    if _in_transaction(con):
+        parts = 1
+    elif parts is None:
         [(threads, rows)] = con.execute(
-            f"SELECT current_setting('threads'), count(*) FROM {name}_0"
+            f"SELECT current_setting('threads'), count(*) FROM {work}"
         ).fetchall()  # fetchall: a half-read result blocks register() in DuckDB 2
         parts = min(int(threads), int(rows) // PART_MIN_ROWS)
-    names = [f"{name}_{i}" for i in range(max(parts, 1))]
-    # by a hash of the rowid, not the rowid itself: PII can come in a rhythm (every 20th row has a card)
-    # that rowid % n would put all in one part
-    part_of = f"hash(_pl_rid) % {len(names)}"
-    for i, part in enumerate(names[1:], start=1):
-        con.execute(f"CREATE TABLE {part} AS SELECT * FROM {names[0]} WHERE {part_of} = {i}")
-    if len(names) > 1:
-        con.execute(f"DELETE FROM {names[0]} WHERE {part_of} <> 0")
+    if parts <= 1:
+        return [work]
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
+    names = [f"{SCRATCH}.{ident(f'{name}_{i}')}" for i in range(parts)]
+    for i, part in enumerate(names):
+        con.execute(f"CREATE TABLE {part} AS SELECT * FROM {work} WHERE hash(_pl_rid) % {parts} = {i}")
+    con.execute(f"DROP TABLE {work}")
     return names
 
 
@@ -160,6 +167,13 @@ def redact_table(
     the configured patterns, checked against DuckDB's RE2 first; `parts` as for TableRedaction."""
     with TableRedaction(con, table, columns, stages, extras=extras, parts=parts) as job:
         return job.finish()
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """True inside BEGIN ... COMMIT: two statements then share one transaction id (in autocommit, each
+    statement is a transaction of its own)."""
+    ids = [con.execute("SELECT txid_current()").fetchall()[0][0] for _ in range(2)]
+    return bool(ids[0] == ids[1])
 
 
 def _check_extras_in_duckdb(con: duckdb.DuckDBPyConnection, extras: tuple[Stage, ...]) -> None:

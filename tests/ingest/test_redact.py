@@ -422,3 +422,18 @@ def test_rows_dropped_after_redacting_take_their_counts_along_and_stay_unwritten
     rows = con.execute("SELECT i, a FROM t ORDER BY i").fetchall()
     assert [a for i, a in rows if i % 2 == 0] == kept
     assert [a for i, a in rows if i % 2 == 1] == texts[1::2]
+
+
+def test_redact_table_inside_a_transaction_works_in_one_part(redactor: Redactor) -> None:
+    """Work tables created inside BEGIN ... are invisible to the cursors that redact parts side by side:
+    the redaction then runs in one part, and the caller's transaction decides what is kept."""
+    texts = [t for t in mixed_corpus(200, seed=7) if t is not None]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, a VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(texts)))
+    con.execute("BEGIN")
+    counts = redactor.redact_table(con, "t", ["a"], parts=3)
+    con.execute("COMMIT")
+    expected, expected_counts = redactor.redact_many(texts)
+    assert [a for (a,) in con.execute("SELECT a FROM t ORDER BY i").fetchall()] == expected
+    assert counts == expected_counts
