@@ -85,7 +85,13 @@ def ingest(
 def sim_serve(
     host: str = "127.0.0.1",
     port: int = 8765,
-    latency_ms: Annotated[float | None, typer.Option(help="fixed latency for every answer")] = None,
+    latency_ms: Annotated[
+        float | None,
+        typer.Option(
+            help="wait this long before every answer (default: the simulated latency itself); "
+            "the simulated latency is what the SDK adapters report either way"
+        ),
+    ] = None,
     rate_limit: Annotated[float, typer.Option(help="share of attempts answered 429")] = 0.0,
     server_error: Annotated[float, typer.Option(help="share answered 500")] = 0.0,
     timeout: Annotated[float, typer.Option(help="share held until the client times out")] = 0.0,

@@ -46,6 +46,12 @@ class Completion:
     simulated: bool = False
 
 
+# Response headers of paritylab's own loopback servers (sim-serve): the answer is SIMULATED, and the
+# latency the simulated model had, which the SDK adapters report for it instead of the loopback's.
+SIMULATED_HEADER = "x-paritylab-simulated"
+SIMULATED_LATENCY_HEADER = "x-paritylab-simulated-latency-ms"
+
+
 def request_hash(provider: str, model: str, request: ChatRequest) -> str:
     """Cache key: everything that determines the answer (the endpoint URL and key do not)."""
     fields = {f: getattr(request, f) for f in _REQUEST_FIELDS}  # not asdict(): it deep-copies, 10x slower

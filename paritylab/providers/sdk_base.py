@@ -6,14 +6,13 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import math
 import time
 from typing import Any
 
-from paritylab.providers.base import ChatRequest, Completion
+from paritylab.providers.base import SIMULATED_HEADER, SIMULATED_LATENCY_HEADER, ChatRequest, Completion
 from paritylab.providers.classify import classify_sdk_error
 from paritylab.providers.http import sdk_http_client
-
-SIMULATED_HEADER = "x-paritylab-simulated"
 
 
 class SdkProvider:
@@ -54,7 +53,19 @@ class SdkProvider:
         except (self._sdk.APIError, json.JSONDecodeError) as exc:
             raise classify_sdk_error(exc, self._sdk, self._secrets) from exc
         latency_ms = (time.perf_counter() - started) * 1000
-        return self.completion(parsed, latency_ms, simulated=raw.headers.get(SIMULATED_HEADER) == "1")
+        simulated = raw.headers.get(SIMULATED_HEADER) == "1"
+        if simulated and (reported := _float(raw.headers.get(SIMULATED_LATENCY_HEADER))) is not None:
+            latency_ms = reported  # the simulated model's latency, as the in-process sim reports it
+        return self.completion(parsed, latency_ms, simulated=simulated)
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def _float(text: str | None) -> float | None:
+    """A finite, non-negative number from a header, else None."""
+    try:
+        value = float(text) if text is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) and value >= 0 else None

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from paritylab.providers.base import SIMULATED_HEADER, SIMULATED_LATENCY_HEADER
 from paritylab.sim.embeddings import hashed_embedding
 from paritylab.sim.faults import FaultPlan, Outcome
 from paritylab.sim.model import SimModel
@@ -39,7 +40,9 @@ _FAULT_STATUS = {"rate_limit": (429, "rate_limit_error"), "server_error": (500, 
 
 
 class SimServer:
-    """The ASGI application. `stats` counts requests per route and outcome; `faults` can be scripted."""
+    """The ASGI application. `stats` counts requests per route and outcome; `faults` can be scripted.
+    `latency_ms`: how long to wait before each answer (default: its simulated latency). The simulated
+    latency is sent in a header either way, so a fast server still compares like the in-process sim."""
 
     def __init__(
         self,
@@ -64,7 +67,7 @@ class SimServer:
         profile = profile_for_model(model)
         if self.judge_garbage is not None:
             profile = profile.with_garbage(self.judge_garbage)
-        return profile.with_latency(self.latency_ms) if self.latency_ms is not None else profile
+        return profile
 
     def reset(self) -> None:
         self.stats.clear()
@@ -124,11 +127,14 @@ class SimServer:
         tool = anthropic_tool(body) if flavour == "anthropic" else None
         schema = tool[1] if tool else (openai_schema(body) if flavour == "openai" else None)
         reply = sim.respond(request, schema)
-        await asyncio.sleep(reply.latency_ms / 1000)
+        await asyncio.sleep((reply.latency_ms if self.latency_ms is None else self.latency_ms) / 1000)
+        # The simulated latency travels in a header and is what the SDK adapters report for a simulated
+        # answer, as the in-process sim does: measured over loopback it would be this machine's load.
+        latency = [(SIMULATED_LATENCY_HEADER.encode(), f"{reply.latency_ms:.3f}".encode())]
         if flavour == "openai":
-            await _reply(send, 200, openai_response(model, reply))
+            await _reply(send, 200, openai_response(model, reply), latency)
         else:
-            await _reply(send, 200, anthropic_response(model, reply, tool[0] if tool else None))
+            await _reply(send, 200, anthropic_response(model, reply, tool[0] if tool else None), latency)
 
     async def _fault(self, send: Send, outcome: Outcome, flavour: str, retry_after_s: float) -> None:
         if outcome == "timeout":
@@ -200,7 +206,7 @@ async def _send_raw(send: Send, status: int, payload: bytes, headers: list[tuple
     base = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
-        (b"x-paritylab-simulated", b"1"),
+        (SIMULATED_HEADER.encode(), b"1"),
     ]
     await send({"type": "http.response.start", "status": status, "headers": base + headers})
     await send({"type": "http.response.body", "body": payload})

@@ -102,11 +102,8 @@ def insert_cases(store: Store, dataset: str, version: int, rows: list[dict[str, 
         )
 
 
-def write_config(
-    path: Path, store: Path, *, sim_url: str | None = None, extra: str = "", parity: str = ""
-) -> Path:
-    """The sim candidates: in-process `sim` models, or the same behind sim-serve through the OpenAI SDK.
-    `parity`: more lines for the [parity] table; `extra`: appended after everything."""
+def write_config(path: Path, store: Path, *, sim_url: str | None = None, extra: str = "") -> Path:
+    """The sim candidates: in-process `sim` models, or the same behind sim-serve through the OpenAI SDK."""
     parts = [f'store = "{store}"']
     for profile, (pin, pout) in PROFILES.items():
         parts.append(f"[models.{profile}]")
@@ -122,7 +119,7 @@ def write_config(
     for name, model in CANDIDATES.items():
         parts.append(f'[candidates.{name}]\nmodel = "{model}"\nprompt = "support-v1"')
         parts.append("params = { temperature = 0.0, max_tokens = 256 }")
-    parts.append('[parity]\nbaseline = "baseline"\ndataset = "kb"\nbatch_size = 40\n' + parity)
+    parts.append('[parity]\nbaseline = "baseline"\ndataset = "kb"\nbatch_size = 40')
     parts.append("[parity.metrics.token_f1]\nmargin = 0.05\n[parity.metrics.grounded]\nmargin = 0.05")
     path.write_text("\n".join(parts) + "\n" + extra)
     return path

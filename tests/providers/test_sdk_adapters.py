@@ -212,3 +212,23 @@ def test_embeddings_endpoint_speaks_the_openai_wire_format(sim: RunningServer) -
     a, b = (d.embedding for d in out.data)
     assert sum(x * y for x, y in zip(a, b, strict=True)) > 0.3
     assert out.usage.prompt_tokens > 0
+
+
+@pytest.mark.parametrize("provider", ADAPTERS)
+def test_a_simulated_answer_reports_the_simulated_latency_like_the_in_process_sim(
+    sim: RunningServer, provider: str
+) -> None:
+    """sim-serve waits 5 ms here but sends the simulated model's latency in a header: through the SDK the
+    answer reports that figure, as the in-process sim does for the same request, so a comparison of
+    the two kinds (the demo's) does not measure this machine's load."""
+    settings = settings_for(sim, provider)
+    in_process = Settings.model_validate(
+        {"models": {"m": {"provider": "sim", "model": "sim-good", "profile": "good"}}}
+    )
+    specs = [spec for n in range(6) for spec in one(n)]
+    through_sdk, direct = run(settings, specs, None), run(in_process, specs, None)
+    for a, b in zip(through_sdk, direct, strict=True):
+        assert a.completion is not None and b.completion is not None
+        assert a.completion.text == b.completion.text
+        assert a.completion.latency_ms == pytest.approx(b.completion.latency_ms, abs=0.001)
+    assert min(r.completion.latency_ms for r in through_sdk if r.completion) > 50  # not the 5 ms waited
