@@ -339,9 +339,9 @@ class Redactor:
 
         Only rows that match some kind are copied to in-memory work tables and worked on there, `parts` of
         them side by side (see TableRedaction); the table itself is written once, at the end, and only
-        where a value changed. NULLs stay NULL. Run it on data that has
-        not been checkpointed to a database file yet: DuckDB does not zero the blocks an UPDATE frees, so
-        text already written to a file stays readable in it.
+        where a value changed. NULLs stay NULL. Run it on data that has not been checkpointed to a
+        database file yet: DuckDB does not zero the blocks an UPDATE frees, so text already written to a
+        file stays readable in it.
         """
         from paritylab.ingest.redact_table import redact_table
 

@@ -135,16 +135,14 @@ def _work_parts(
         f"CREATE TEMP TABLE {work} AS SELECT rowid AS _pl_rid, {', '.join(cols)}, {', '.join(extra_cols)} "
         f"FROM {ref} WHERE {any_hit}"
     )
-    # Inside BEGIN ... other cursors cannot see uncommitted tables, and one transaction may write to only
-    # one attached database besides TEMP: one part then.
-    if _in_transaction(con):
-        parts = 1
-    elif parts is None:
+    if parts is None:
         [(threads, rows)] = con.execute(
             f"SELECT current_setting('threads'), count(*) FROM {work}"
         ).fetchall()  # fetchall: a half-read result blocks register() in DuckDB 2
         parts = min(int(threads), int(rows) // PART_MIN_ROWS)
-    if parts <= 1:
+    # Inside BEGIN ... other cursors cannot see uncommitted tables, and one transaction may write to only
+    # one attached database besides TEMP: one part then.
+    if parts <= 1 or _in_transaction(con):
         return [work]
     con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
     names = [f"{SCRATCH}.{ident(f'{name}_{i}')}" for i in range(parts)]

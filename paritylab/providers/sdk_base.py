@@ -65,7 +65,7 @@ class SdkProvider:
 def _float(text: str | None) -> float | None:
     """A finite, non-negative number from a header, else None."""
     try:
-        value = float(text) if text is not None else None
+        value = float(text or "")
     except ValueError:
         return None
-    return value if value is not None and math.isfinite(value) and value >= 0 else None
+    return value if math.isfinite(value) and value >= 0 else None
