@@ -128,6 +128,7 @@ def _serve() -> None:
     os.dup2(2, 1)  # stray prints (GX, pandas warnings) go to stderr, never into the protocol stream
     from paritylab.ingest import validate
 
+    _defer_import("scipy.stats")
     with contextlib.suppress(Exception):  # first, while the ingest reads; a failure shows in validate
         validate.import_gx()
     handlers: dict[str, Callable[..., Any]] = {
@@ -144,6 +145,27 @@ def _serve() -> None:
         except Exception as exc:  # handed to the caller, which raises it there
             reply = (False, _picklable(exc))
         _send(out, reply)
+
+
+def _defer_import(name: str) -> None:
+    """Load module `name` only when something first uses it (importlib's LazyLoader). GX imports
+    scipy.stats at import time for distribution expectations the suite never runs: 0.75 of the ~2.7
+    CPU-s of `import great_expectations`, paid while the ingest scans. Any use of it still loads it."""
+    import importlib.util
+
+    if name in sys.modules:
+        return
+    with contextlib.suppress(ImportError, ValueError):  # not installed: GX will say so itself
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, module)
 
 
 def _picklable(exc: Exception) -> Exception:

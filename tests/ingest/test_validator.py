@@ -82,3 +82,29 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
     )
     assert out.stdout.count("INGESTED") == 1 and "INGESTED 1" in out.stdout
     assert time.perf_counter() - started < 60
+
+
+def test_the_validator_defers_scipy_stats_until_used() -> None:
+    """GX imports scipy.stats for expectations our suite never runs: the validator loads it on first use
+    only (0.75 CPU-s of GX's import), and validating is unchanged."""
+    code = textwrap.dedent(f"""
+        import math, sys, types
+        from paritylab.ingest import validator, validate
+        from tests.ingest.test_validator import frame
+        validator._defer_import("scipy.stats")
+        import great_expectations
+        failures = validate.validate_frame(frame(), {NOW})
+        deferred = type(sys.modules["scipy.stats"]) is not types.ModuleType
+        import scipy.stats
+        entropy = scipy.stats.entropy([0.5, 0.5])
+        print(sorted(failures), deferred, math.isclose(entropy, math.log(2)),
+              type(sys.modules["scipy.stats"]) is types.ModuleType)
+        """)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert out.stdout.split("\n")[-2] == "[(2, 0), (3, 0), (4, 2)] True True True"
