@@ -1,11 +1,12 @@
 """The validator process: Great Expectations in a fresh interpreter beside the ingest.
 
-Importing GX is ~3 s of pure Python. In a thread it holds the GIL that long and stalls the ingest's
-reader and DuckDB's Arrow scans (cold 1M-row ingest: 8.8 s with the import in a thread, 7.5 s with it
-in another process, 6.0 s with GX imported already); validating there also leaves the GIL to the
-redaction that runs meanwhile. One process per paritylab process, started when an ingest starts,
-reused by the next. `python -m paritylab.ingest.validator` is the child; its own pipe protocol (not
-multiprocessing's spawn, which would re-run an unguarded `__main__` script in the child).
+Importing GX is ~2 CPU-s of pure Python (with `defer_unused_imports`; ~2.7 without). In a thread it
+holds the GIL that long and stalls the ingest's reader and DuckDB's Arrow scans (cold 1M-row ingest,
+when this process was introduced: 8.8 s with the import in a thread, 7.5 s with it in another process,
+6.0 s with GX imported already); validating there also leaves the GIL to the redaction that runs
+meanwhile. One process per paritylab process, started when an ingest starts, reused by the next.
+`python -m paritylab.ingest.validator` is the child; its own pipe protocol (not multiprocessing's
+spawn, which would re-run an unguarded `__main__` script in the child).
 
 Protocol: length-prefixed pickles over the child's stdin / a private copy of its stdout (fd 1 itself
 goes to stderr, so nothing GX prints can corrupt the stream). Request (name, args), reply (ok, value).
@@ -26,6 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 _HEADER = struct.Struct("!Q")
+DEFERRED_MODULES = ("scipy.stats",)  # see defer_unused_imports
 
 
 class ValidatorGone(Exception):
@@ -128,7 +130,7 @@ def _serve() -> None:
     os.dup2(2, 1)  # stray prints (GX, pandas warnings) go to stderr, never into the protocol stream
     from paritylab.ingest import validate
 
-    _defer_import("scipy.stats")
+    defer_unused_imports()
     with contextlib.suppress(Exception):  # first, while the ingest reads; a failure shows in validate
         validate.import_gx()
     handlers: dict[str, Callable[..., Any]] = {
@@ -147,10 +149,15 @@ def _serve() -> None:
         _send(out, reply)
 
 
+def defer_unused_imports() -> None:
+    """Before importing GX: the modules it imports for features our suite never uses are loaded on
+    first use only (importlib's LazyLoader). scipy.stats, for distribution expectations, is 0.75 of the
+    ~2.7 CPU-s of `import great_expectations`, paid while the ingest scans. Any use still loads them."""
+    for name in DEFERRED_MODULES:
+        _defer_import(name)
+
+
 def _defer_import(name: str) -> None:
-    """Load module `name` only when something first uses it (importlib's LazyLoader). GX imports
-    scipy.stats at import time for distribution expectations the suite never runs: 0.75 of the ~2.7
-    CPU-s of `import great_expectations`, paid while the ingest scans. Any use of it still loads it."""
     import importlib.util
 
     if name in sys.modules:

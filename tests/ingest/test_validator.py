@@ -91,7 +91,7 @@ def test_the_validator_defers_scipy_stats_until_used() -> None:
         import math, sys, types
         from paritylab.ingest import validator, validate
         from tests.ingest.test_validator import frame
-        validator._defer_import("scipy.stats")
+        validator.defer_unused_imports()
         import great_expectations
         failures = validate.validate_frame(frame(), {NOW})
         deferred = type(sys.modules["scipy.stats"]) is not types.ModuleType
