@@ -75,13 +75,41 @@ def expand_paths(paths: list[str]) -> list[Path]:
     return list(found)
 
 
-def file_hash(path: Path) -> str:
-    """SHA-256 of the file's bytes: the identity of a source for idempotent re-ingest."""
-    digest = hashlib.sha256()
+@dataclass(frozen=True)
+class Content:
+    """The identity of a source's bytes for idempotent re-ingest: their SHA-256 and how many there are."""
+
+    sha256: str
+    size: int
+
+
+class ContentDigest:
+    """SHA-256 and count of bytes as they are read (what `read_chunks(digest=...)` feeds)."""
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self.size = 0
+
+    def update(self, data: Any) -> None:
+        self._sha.update(data)
+        self.size += memoryview(data).nbytes
+
+    def content(self) -> Content:
+        return Content(self._sha.hexdigest(), self.size)
+
+
+def file_content(path: Path) -> Content:
+    """The SHA-256 and size of the file's bytes, read once for that alone."""
+    digest = ContentDigest()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return digest.content()
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes: the identity of a source for idempotent re-ingest."""
+    return file_content(path).sha256
 
 
 class _Hashing(io.RawIOBase):

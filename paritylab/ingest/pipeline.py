@@ -7,7 +7,6 @@ A mismatch is an IngestError, because it would mean a row was lost.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -21,7 +20,7 @@ from typing import Any
 from paritylab.config import IngestConfig
 from paritylab.errors import IngestError
 from paritylab.ingest import scan, stage, validate
-from paritylab.ingest.lines import file_hash, prefetch, read_chunks
+from paritylab.ingest.lines import Content, ContentDigest, file_content, prefetch, read_chunks
 from paritylab.ingest.tables import is_table, read_table_chunks
 from paritylab.store.db import Store
 from paritylab.store.ledger import utcnow
@@ -88,10 +87,10 @@ def ingest_file(
     *,
     redactor: Any,
     progress: Callable[[int], None] | None = None,
-    content_hash: str | None = None,
+    content: Content | None = None,
 ) -> BatchSummary:
     """Ingest one file (format detected unless given) into `store`; returns its reconciled summary.
-    `content_hash`: the file's hash when the caller has it already (else it is taken while reading)."""
+    `content`: the file's hash and size when the caller has them already (else taken while reading)."""
     started = time.perf_counter()
     validate.warm_up()
     fmt = "table" if is_table(path) else fmt or detect_format(path)
@@ -101,7 +100,7 @@ def ingest_file(
     con.execute(f"SET memory_limit = '{cfg.memory_limit_mb}MB'")
     parse_as = "wrapper" if fmt == "table" else fmt  # table rows are wrapper records (see ingest.tables)
     # hashed while it is read, unless the caller has the hash (tables are read by DuckDB: hashed apart)
-    digest = hashlib.sha256() if content_hash is None and not is_table(path) else None
+    digest = ContentDigest() if content is None and not is_table(path) else None
     with _phase(summary, "scan"):  # read, classify and light-parse every line
         lines, record_lines = _stage_file(con, path, parse_as, cfg, progress, digest=digest)
     with _phase(summary, "parse + sample"):
@@ -116,7 +115,7 @@ def ingest_file(
     summary.seen = lines - record_lines + records
     with _phase(summary, "store"):
         _count(con, summary)
-        _write(store, summary, content_hash or (digest.hexdigest() if digest else file_hash(path)), cfg)
+        _write(store, summary, content or (digest.content() if digest else file_content(path)), cfg)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -251,7 +250,7 @@ def _count(con: Any, summary: BatchSummary) -> None:
         )
 
 
-def _write(store: Store, s: BatchSummary, content_hash: str, cfg: IngestConfig) -> None:
+def _write(store: Store, s: BatchSummary, content: Content, cfg: IngestConfig) -> None:
     con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
@@ -267,15 +266,15 @@ def _write(store: Store, s: BatchSummary, content_hash: str, cfg: IngestConfig) 
             SELECT left(sha256($hash || ':' || position || ':' || sub), 32), $batch, $src, position, log_id,
                    raw, reasons, now()
             FROM stage_quarantine""",
-            {"hash": content_hash, "batch": s.batch_id, "src": s.source},
+            {"hash": content.sha256, "batch": s.batch_id, "src": s.source},
         )
         con.execute(
-            "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 s.batch_id,
                 s.source,
                 s.source_format,
-                content_hash,
+                content.sha256,
                 utcnow(),
                 s.seen,
                 s.stored,
@@ -287,6 +286,7 @@ def _write(store: Store, s: BatchSummary, content_hash: str, cfg: IngestConfig) 
                 json.dumps(s.kept_kinds),
                 json.dumps(s.redactions),
                 sampling_settings(cfg),
+                content.size,
             ],
         )
         con.execute("COMMIT")

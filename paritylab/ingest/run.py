@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paritylab.config import IngestConfig, Settings
-from paritylab.ingest.lines import expand_paths, file_hash
+from paritylab.ingest.lines import expand_paths, file_content
 from paritylab.ingest.pipeline import BatchSummary, ingest_file, sampling_settings
 from paritylab.store import Store, open_store
 
@@ -24,25 +24,38 @@ def ingest_paths(
 
     A file whose exact bytes were already ingested with the same sampling settings is not read again
     (unless `force`): its earlier batch is returned, marked `unchanged`, and nothing is written, so a
-    nightly rerun over the same folder adds no rows at all."""
+    nightly rerun over the same folder adds no rows at all. Only a file whose size some earlier batch
+    had is hashed before it is read; any other is hashed while it is ingested (one read, not two)."""
     from paritylab.ingest.redact import Redactor
 
     redactor = Redactor(extra=dict(settings.ingest.redact_extra))
     summaries = []
     with open_store(settings.store, lock_timeout_s=settings.store_lock_timeout_s) as store:
         for path in expand_paths(paths):
-            digest = file_hash(path)
-            earlier = None if force else earlier_batch(store, path, digest, settings.ingest)
-            if earlier is not None:
-                summaries.append(earlier)
-                continue
+            content = None
+            if not force and may_be_unchanged(store, path.stat().st_size, settings.ingest):
+                content = file_content(path)
+                if (earlier := earlier_batch(store, path, content.sha256, settings.ingest)) is not None:
+                    summaries.append(earlier)
+                    continue
             tick = (lambda n, p=path: progress(p, n)) if progress else None
             summaries.append(
                 ingest_file(
-                    store, path, fmt, settings.ingest, redactor=redactor, progress=tick, content_hash=digest
+                    store, path, fmt, settings.ingest, redactor=redactor, progress=tick, content=content
                 )
             )
     return summaries
+
+
+def may_be_unchanged(store: Store, size: int, cfg: IngestConfig) -> bool:
+    """Whether an earlier batch with these settings read this many bytes (or did not record how many):
+    only then can a file be unchanged, and is worth hashing before it is read."""
+    rows = store.rows(
+        """SELECT 1 FROM ingest_batches WHERE sampling = ?::JSON
+           AND (content_bytes = ? OR content_bytes IS NULL) LIMIT 1""",
+        [sampling_settings(cfg), size],
+    )
+    return bool(rows)
 
 
 def earlier_batch(store: Store, path: Path, digest: str, cfg: IngestConfig) -> BatchSummary | None:

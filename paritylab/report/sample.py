@@ -198,7 +198,7 @@ def _ingest_batches(store: Store, run_id: str, ts: datetime, n_cases: int) -> li
         stored = n_cases * 4 + 200 * j
         kept = {"sampled": stored - 310, "error": 140, "negative_feedback": 95, "slow": 41, "guardrail": 34}
         store.execute(
-            "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 batch_id,
                 source_name,
@@ -216,6 +216,7 @@ def _ingest_batches(store: Store, run_id: str, ts: datetime, n_cases: int) -> li
                 json.dumps(kept),
                 json.dumps({"EMAIL": 212 + j, "PHONE": 57, "CARD": 3 + j}),
                 json.dumps({"sample_rate": 0.1, "seed": 0}),
+                seen * 640,  # content_bytes: ~640 bytes per logged call
             ],
         )
         _quarantine(store, batch_id, source_name, ts, quarantined)

@@ -339,6 +339,13 @@ CREATE TABLE online_daily (
 );
 """
 
+M008_BATCH_CONTENT_BYTES = """
+-- The size of the bytes an ingest read (compressed, for gzip): a file whose size no earlier batch with
+-- the same sampling settings had cannot be unchanged, so a re-run need not hash it before reading it.
+-- NULL for batches from before this column.
+ALTER TABLE ingest_batches ADD COLUMN content_bytes BIGINT;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_runs_calls_responses", M001_RUNS_CALLS_RESPONSES),
     ("m002_logs_quarantine_batches", M002_LOGS_QUARANTINE_BATCHES),
@@ -347,6 +354,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m005_parity", M005_PARITY),
     ("m006_reports", M006_REPORTS),
     ("m007_online_daily", M007_ONLINE_DAILY),
+    ("m008_batch_content_bytes", M008_BATCH_CONTENT_BYTES),
 ]
 
 

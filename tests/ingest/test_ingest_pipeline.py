@@ -65,6 +65,41 @@ def test_ingesting_the_same_files_twice_stores_nothing_new(tmp_path: Path) -> No
         assert db.rows("SELECT count(*) AS n FROM ingest_batches") == [{"n": 3}]  # first, forced, resampled
 
 
+def test_only_a_file_of_a_size_seen_before_is_hashed_before_it_is_read(tmp_path: Path) -> None:
+    """The unchanged check needs the hash before reading; a size no earlier batch had rules it out, so
+    such a file is read (and hashed) once. Either way the batch records the hash and size of its bytes."""
+    import gzip
+    import hashlib
+
+    from paritylab.ingest.run import may_be_unchanged
+
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    source = (SAMPLE_LOGS / "openai-requests.jsonl").read_bytes()
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl.gz"
+    a.write_bytes(source)
+    b.write_bytes(gzip.compress(source))
+    with open_store(settings.store) as db:
+        assert not may_be_unchanged(db, a.stat().st_size, settings.ingest)  # nothing ingested yet
+    ingest_paths(settings, [str(a)])
+    with open_store(settings.store) as db:
+        assert may_be_unchanged(db, a.stat().st_size, settings.ingest)
+        assert not may_be_unchanged(db, b.stat().st_size, settings.ingest)
+        assert not may_be_unchanged(db, a.stat().st_size, IngestConfig(sample_rate=0.5))
+    [again] = ingest_paths(settings, [str(b)])
+    assert not again.unchanged and again.stored == 0 and again.already_stored > 0  # same calls, other bytes
+    # same size, one byte changed: hashed first, found changed, ingested
+    changed = source.replace(b'"latency_ms": ', b'"latency_ms":  ', 1).replace(b", ", b",", 1)
+    assert len(changed) == len(source) and changed != source
+    a.write_bytes(changed)
+    assert not ingest_paths(settings, [str(a)])[0].unchanged
+    assert ingest_paths(settings, [str(a)])[0].unchanged
+    with open_store(settings.store) as db:
+        rows = db.rows("SELECT content_hash, content_bytes FROM ingest_batches ORDER BY started_at")
+    assert [(r["content_hash"], r["content_bytes"]) for r in rows] == [
+        (hashlib.sha256(x).hexdigest(), len(x)) for x in (source, b.read_bytes(), changed)
+    ]
+
+
 def test_sampling_keeps_every_failure_and_is_seeded(store: Store, tmp_path: Path) -> None:
     path = SAMPLE_LOGS / "openai-requests.jsonl"
     cfg = IngestConfig(sample_rate=0.2, seed=7)
