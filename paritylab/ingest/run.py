@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paritylab.config import IngestConfig, Settings
-from paritylab.ingest.lines import expand_paths, file_content
+from paritylab.ingest.lines import expand_paths, file_hash
 from paritylab.ingest.pipeline import BatchSummary, ingest_file, sampling_settings
 from paritylab.store import Store, open_store
 
@@ -32,18 +32,15 @@ def ingest_paths(
     summaries = []
     with open_store(settings.store, lock_timeout_s=settings.store_lock_timeout_s) as store:
         for path in expand_paths(paths):
-            content = None
             if not force and may_be_unchanged(store, path.stat().st_size, settings.ingest):
-                content = file_content(path)
-                if (earlier := earlier_batch(store, path, content.sha256, settings.ingest)) is not None:
+                digest = file_hash(path)
+                if (earlier := earlier_batch(store, path, digest, settings.ingest)) is not None:
                     summaries.append(earlier)
                     continue
             tick = (lambda n, p=path: progress(p, n)) if progress else None
-            summaries.append(
-                ingest_file(
-                    store, path, fmt, settings.ingest, redactor=redactor, progress=tick, content=content
-                )
-            )
+            # hashed again while it is read: the batch records the bytes it ingested, even if the file
+            # changed since (a log still being written)
+            summaries.append(ingest_file(store, path, fmt, settings.ingest, redactor=redactor, progress=tick))
     return summaries
 
 
