@@ -87,10 +87,9 @@ def ingest_file(
     *,
     redactor: Any,
     progress: Callable[[int], None] | None = None,
-    content: Content | None = None,
 ) -> BatchSummary:
     """Ingest one file (format detected unless given) into `store`; returns its reconciled summary.
-    `content`: the file's hash and size when the caller has them already (else taken while reading)."""
+    The batch records the hash and size of the bytes read, taken while reading them."""
     started = time.perf_counter()
     validate.warm_up()
     fmt = "table" if is_table(path) else fmt or detect_format(path)
@@ -99,8 +98,7 @@ def ingest_file(
     # DuckDB would otherwise keep the staged file in memory up to 80% of RAM; past the limit it spills.
     con.execute(f"SET memory_limit = '{cfg.memory_limit_mb}MB'")
     parse_as = "wrapper" if fmt == "table" else fmt  # table rows are wrapper records (see ingest.tables)
-    # hashed while it is read, unless the caller has the hash (tables are read by DuckDB: hashed apart)
-    digest = ContentDigest() if content is None and not is_table(path) else None
+    digest = None if is_table(path) else ContentDigest()  # tables are read by DuckDB: hashed apart
     with _phase(summary, "scan"):  # read, classify and light-parse every line
         lines, record_lines = _stage_file(con, path, parse_as, cfg, progress, digest=digest)
     with _phase(summary, "parse + sample"):
@@ -115,7 +113,7 @@ def ingest_file(
     summary.seen = lines - record_lines + records
     with _phase(summary, "store"):
         _count(con, summary)
-        _write(store, summary, content or (digest.content() if digest else file_content(path)), cfg)
+        _write(store, summary, digest.content() if digest else file_content(path), cfg)
     summary.seconds = time.perf_counter() - started
     return summary
 

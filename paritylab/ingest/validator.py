@@ -158,6 +158,8 @@ def defer_unused_imports() -> None:
 
 
 def _defer_import(name: str) -> None:
+    """Put a lazy module for `name` in sys.modules (and on its parent package): the recipe of
+    importlib.util.LazyLoader's documentation."""
     import importlib.util
 
     if name in sys.modules:
