@@ -27,6 +27,8 @@ from paritylab.store.ledger import utcnow
 from paritylab.store.sql import registered
 
 KEPT_BECAUSE = "coalesce(failure_kind, 'sampled')"
+# Up to this many kept rows, the already-stored check looks their ids up in the index of logs (_find_stored).
+INDEX_LOOKUP_MAX_IDS = 2048
 TEXT_COLUMNS = ["input_messages", "input_text", "question", "context", "output_text", "error"]
 
 
@@ -232,13 +234,12 @@ def _count(con: Any, summary: BatchSummary) -> None:
             f"SELECT {KEPT_BECAUSE}, count(*) FROM stage_kept GROUP BY 1 ORDER BY 2 DESC, 1"
         ).fetchall()
     )
-    summary.already_stored = _one(
-        con, "SELECT count(*) FROM stage_kept WHERE log_id IN (SELECT log_id FROM logs)"
-    )
+    summary.already_stored = _find_stored(con)
     summary.stored = _one(con, "SELECT count(*) FROM stage_kept") - summary.already_stored
     # counted; gone from the stage, so the write is a plain INSERT (INSERT OR IGNORE groups every column
     # of every row by the key, to dedupe a source that has no duplicates left: 2.4 s on 336k rows)
-    con.execute("DELETE FROM stage_kept WHERE log_id IN (SELECT log_id FROM logs)")
+    con.execute("DELETE FROM stage_kept WHERE log_id IN (SELECT log_id FROM stage_stored)")
+    con.execute("DROP TABLE stage_stored")
     kept = summary.stored + summary.already_stored + summary.failed_validation
     summary.sampled_out += _one(con, "SELECT candidates FROM stage_counts") - kept  # += the unparsed
     if not summary.reconciles():
@@ -246,6 +247,23 @@ def _count(con: Any, summary: BatchSummary) -> None:
             f"ingest of {summary.source} does not reconcile: {asdict(summary)}",
             hint="this is a bug in paritylab: please report it with the file",
         )
+
+
+def _find_stored(con: Any) -> int:
+    """The log ids of stage_kept that `logs` has already, into stage_stored; how many. A few ids are
+    looked up in the primary key's index; more, by one scan of the stored ids (which grows with the
+    store: 0.17 s at 10M logs, against 3.5 ms for 100 lookups and 33 ms for 2,000)."""
+    n = _one(con, "SELECT count(*) FROM stage_kept")  # log ids are unique here (split_parsed)
+    if n > INDEX_LOOKUP_MAX_IDS:
+        con.execute("""CREATE OR REPLACE TEMP TABLE stage_stored AS
+                       SELECT log_id FROM stage_kept WHERE log_id IN (SELECT log_id FROM logs)""")
+    else:
+        # a list of values, not a subquery: only a filter DuckDB can see before running it uses the index
+        ids = [log_id for (log_id,) in con.execute("SELECT log_id FROM stage_kept").fetchall()]
+        listed = ", ".join("?" for _ in ids) or "NULL"
+        stored = f"SELECT log_id FROM logs WHERE log_id IN ({listed})"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_stored AS {stored}", ids)
+    return _one(con, "SELECT count(*) FROM stage_stored")
 
 
 def _write(store: Store, s: BatchSummary, content: Content, cfg: IngestConfig) -> None:

@@ -65,6 +65,32 @@ def test_ingesting_the_same_files_twice_stores_nothing_new(tmp_path: Path) -> No
         assert db.rows("SELECT count(*) AS n FROM ingest_batches") == [{"n": 3}]  # first, forced, resampled
 
 
+@pytest.mark.parametrize("lookup_max", [0, 2048], ids=["scan of stored ids", "index lookups"])
+def test_rows_stored_before_are_found_by_either_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lookup_max: int
+) -> None:
+    """A log that grew since it was last ingested: its old rows are already stored, its new ones are not."""
+    from paritylab.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "INDEX_LOOKUP_MAX_IDS", lookup_max)
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    lines = (SAMPLE_LOGS / "openai-requests.jsonl").read_text().splitlines(keepends=True)
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(lines[: len(lines) // 3]))
+    [first] = ingest_paths(settings, [str(log)])
+    log.write_text("".join(lines))
+    [grown] = ingest_paths(settings, [str(log)])
+    assert first.stored == len(lines) // 3 and grown.already_stored == first.stored
+    assert grown.stored == len(lines) - first.stored and grown.reconciles()
+    with open_store(settings.store) as db:
+        assert db.rows("SELECT count(*) AS n, count(DISTINCT log_id) AS ids FROM logs") == [
+            {"n": len(lines), "ids": len(lines)}
+        ]
+        assert db.rows("SELECT count(*) AS n FROM logs WHERE batch_id = ?", [grown.batch_id]) == [
+            {"n": grown.stored}
+        ]
+
+
 def test_only_a_file_of_a_size_seen_before_is_hashed_before_it_is_read(tmp_path: Path) -> None:
     """The unchanged check needs the hash before reading; a size no earlier batch had rules it out, so
     such a file is read (and hashed) once. Either way the batch records the hash and size of its bytes."""
