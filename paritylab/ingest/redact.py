@@ -345,8 +345,7 @@ class Redactor:
         """
         from paritylab.ingest.redact_table import redact_table
 
-        extras = self._stages[len(BUILTIN_STAGES) :]
-        return redact_table(con, table, columns, self._stages, extras=extras, parts=parts)
+        return redact_table(con, table, columns, self._stages, extras=self._extras, parts=parts)
 
     def begin_redact_table(
         self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str], *, parts: int | None = None
@@ -354,8 +353,12 @@ class Redactor:
         """`redact_table` in steps (see TableRedaction): rows may be dropped before `finish()`."""
         from paritylab.ingest.redact_table import TableRedaction
 
-        extras = self._stages[len(BUILTIN_STAGES) :]
-        return TableRedaction(con, table, columns, self._stages, extras=extras, parts=parts)
+        return TableRedaction(con, table, columns, self._stages, extras=self._extras, parts=parts)
+
+    @property
+    def _extras(self) -> tuple[Stage, ...]:
+        """The configured patterns (they follow the built-in stages)."""
+        return self._stages[len(BUILTIN_STAGES) :]
 
 
 def union_pattern(stages: tuple[Stage, ...]) -> str:
