@@ -107,7 +107,7 @@ def timed_ingest(db: Path, path: Path, cfg: IngestConfig) -> tuple[float, float,
 
 def gx_import_cpu() -> float:
     """CPU seconds of `import great_expectations` in a fresh interpreter, as the validator process
-    imports it (scipy.stats deferred): a fixed cost per process."""
+    imports it (scipy.stats and altair deferred): a fixed cost per process."""
     code = (
         "import time; t = time.process_time(); from paritylab.ingest import validator; "
         "validator.defer_unused_imports(); import great_expectations; print(time.process_time() - t)"

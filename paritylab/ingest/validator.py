@@ -1,6 +1,6 @@
 """The validator process: Great Expectations in a fresh interpreter beside the ingest.
 
-Importing GX is ~2 CPU-s of pure Python (with `defer_unused_imports`; ~2.7 without). In a thread it
+Importing GX is ~1.8 CPU-s of pure Python (with `defer_unused_imports`; ~2.8 without). In a thread it
 holds the GIL that long and stalls the ingest's reader and DuckDB's Arrow scans (cold 1M-row ingest,
 when this process was introduced: 8.8 s with the import in a thread, 7.5 s with it in another process,
 6.0 s with GX imported already); validating there also leaves the GIL to the redaction that runs
@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
+import importlib.util
 import os
 import pickle
 import struct
 import subprocess
 import sys
 import threading
+import types
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 _HEADER = struct.Struct("!Q")
-DEFERRED_MODULES = ("scipy.stats",)  # see defer_unused_imports
+DEFERRED_MODULES = ("scipy.stats", "altair")  # see defer_unused_imports
 
 
 class ValidatorGone(Exception):
@@ -151,27 +154,38 @@ def _serve() -> None:
 
 def defer_unused_imports() -> None:
     """Before importing GX: the modules it imports for features our suite never uses are loaded on
-    first use only (importlib's LazyLoader). scipy.stats, for distribution expectations, is 0.75 of the
-    ~2.7 CPU-s of `import great_expectations`, paid while the ingest scans. Any use still loads them."""
+    first use only. scipy.stats (distribution expectations) and altair (charts of one of them) are
+    0.75 and 0.25 of the ~2.8 CPU-s of `import great_expectations`, paid while the ingest scans. Any use
+    still loads them."""
     for name in DEFERRED_MODULES:
         _defer_import(name)
 
 
-def _defer_import(name: str) -> None:
-    """Put a lazy module for `name` in sys.modules (and on its parent package): the recipe of
-    importlib.util.LazyLoader's documentation."""
-    import importlib.util
+class _ImportedOnFirstUse(types.ModuleType):
+    """Stands in for a module in sys.modules until code reads one of its attributes; then the module is
+    imported and this one takes on its attributes. Not importlib's LazyLoader: the module that one
+    makes loads as soon as the import system looks at its `__spec__`, which Python 3.11 does for every
+    `import altair` (and GX has one)."""
 
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") and attr.endswith("__"):  # the import system's probes are not a use
+            raise AttributeError(attr)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        real = importlib.import_module(self.__name__)
+        self.__dict__.update(real.__dict__)  # later reads find the attributes without coming here
+        return getattr(real, attr)
+
+
+def _defer_import(name: str) -> None:
+    """Put a stand-in for `name` in sys.modules (and on its parent package)."""
     if name in sys.modules:
         return
     with contextlib.suppress(ImportError, ValueError):  # not installed: GX will say so itself
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
+        if importlib.util.find_spec(name) is None:  # (imports the parent package, if any)
             return
-        spec.loader = importlib.util.LazyLoader(spec.loader)
-        module = importlib.util.module_from_spec(spec)
+        module = _ImportedOnFirstUse(name)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
         parent, _, child = name.rpartition(".")
         if parent:
             setattr(sys.modules[parent], child, module)

@@ -432,3 +432,30 @@ def test_a_bare_prompt_is_stored_as_one_user_message_whatever_its_characters(
     assert batch.stored == len(prompts)
     assert [json.loads(r["m"]) for r in rows] == [[{"role": "user", "content": p}] for p in prompts]
     assert (rows[2]["question"], json.loads(rows[2]["context"])) == ("why?", ["policy"])
+
+
+@pytest.mark.parametrize(
+    ("prompt", "question", "context"),
+    [
+        ("a <question> q1 </question> <question>q2</question>", "q2", None),  # the last tag counts
+        ("<question>\tq\n</question></question>", "q", None),  # up to the first closing tag, stripped
+        ("<question>no closing tag", None, None),
+        ("</question> closed before <question>", None, None),
+        ("<context>  </context><question>   </question>", None, [""]),  # blank: no question
+        ("<context>c1</context> <context> c2 </context>", None, ["c2"]),
+        ("<context>c1</context><context>c2", None, [""]),  # a context tag, but no text in it
+        ("<CONTEXT>x</CONTEXT> no tags of ours", None, None),
+    ],
+)
+def test_the_question_and_context_of_a_tagged_prompt(
+    store: Store, tmp_path: Path, prompt: str, question: str | None, context: list[str] | None
+) -> None:
+    """Derived at store time from the stored prompt: the text between the last <tag> and the first
+    </tag> after it, stripped of whitespace."""
+    record = {"ts": "2026-11-16T10:00:00Z", "app": "a", "model": "m", "response": "r", "ok": True}
+    path = tmp_path / "tagged.jsonl"
+    path.write_text(json.dumps({**record, "request_id": "t", "prompt": prompt}) + "\n")
+    ingest_file(store, path, "wrapper", IngestConfig(), redactor=Redactor())
+    [row] = store.rows("SELECT question, context::VARCHAR AS context FROM logs")
+    assert row["question"] == question
+    assert (json.loads(row["context"]) if row["context"] is not None else None) == context
