@@ -57,7 +57,7 @@ def fill(store_path: Path, logs: int, failures: int) -> None:
             {"p": phrasings()},
         )
         db.con.execute(
-            """INSERT INTO logs (log_id, ts, app, status, question, input_text, context, output_text,
+            """INSERT INTO stored_logs (log_id, ts, app, status, question, input_text, context, output_text,
                                  latency_ms, kept_because, source_format, source, position, batch_id)
                SELECT 'bench:' || i, TIMESTAMPTZ '2026-11-16 00:00:00+00' + INTERVAL (i * 100) MILLISECOND,
                       'helpdesk-assistant', 'ok', question, question, to_json(['Refunds for annual plans '
@@ -71,7 +71,7 @@ def fill(store_path: Path, logs: int, failures: int) -> None:
         )
         step = max(logs // failures, 1)
         for j, kind in enumerate(KINDS):
-            db.execute(f"""UPDATE logs SET {kind} WHERE position % {step} = 0
+            db.execute(f"""UPDATE stored_logs SET {kind} WHERE position % {step} = 0
                            AND (position // {step}) % {len(KINDS)} = {j}""")
 
 

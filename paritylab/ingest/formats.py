@@ -98,7 +98,7 @@ def wrapper_sql(source: str) -> str:
         "app": "v_app",
         "model": "v_model",
         "prompt_version": "v_prompt_version",
-        # a bare prompt's messages are built at store time from the redacted prompt (stage.stored_rows)
+        # a bare prompt's messages are derived when read, from the redacted prompt (store.logs_view)
         "input_messages": "v_messages",
         "input_text": f"coalesce(v_prompt, {_flatten('v_messages')})",
         "question": "v_question",

@@ -256,12 +256,12 @@ def _find_stored(con: Any, rows: int) -> int:
     with the store: 0.17 s at 10M logs, against 3.5 ms for 100 lookups and 33 ms for 2,000)."""
     if rows > INDEX_LOOKUP_MAX_IDS:
         con.execute("""CREATE OR REPLACE TEMP TABLE stage_stored AS
-                       SELECT log_id FROM stage_kept WHERE log_id IN (SELECT log_id FROM logs)""")
+                       SELECT log_id FROM stage_kept WHERE log_id IN (SELECT log_id FROM stored_logs)""")
     else:
         # a list of values, not a subquery: only a filter DuckDB can see before running it uses the index
         ids = [log_id for (log_id,) in con.execute("SELECT log_id FROM stage_kept").fetchall()]
         listed = ", ".join("?" for _ in ids) or "NULL"
-        stored = f"SELECT log_id FROM logs WHERE log_id IN ({listed})"
+        stored = f"SELECT log_id FROM stored_logs WHERE log_id IN ({listed})"
         con.execute(f"CREATE OR REPLACE TEMP TABLE stage_stored AS {stored}", ids)
     return _one(con, "SELECT count(*) FROM stage_stored")
 
@@ -271,10 +271,10 @@ def _write(store: Store, s: BatchSummary, content: Content, cfg: IngestConfig) -
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            f"""INSERT INTO logs BY NAME
+            f"""INSERT INTO stored_logs BY NAME
             SELECT * EXCLUDE (sub, raw, failure_kind, u, problems),
                    {KEPT_BECAUSE} AS kept_because, $fmt AS source_format, $src AS source, $batch AS batch_id
-            FROM ({stage.stored_rows("stage_kept", bare_prompts=s.source_format in ("wrapper", "table"))})""",
+            FROM stage_kept""",
             {"fmt": s.source_format, "src": s.source, "batch": s.batch_id},
         )
         con.execute(

@@ -142,7 +142,7 @@ def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, record_lo
 def _derived(parsed: str, *, spans: bool) -> str:
     """Columns computed from the parse: flattened input, the failure kind and the sampling hash. Texts are
     VARCHAR here (redaction reads them as text); question, context and messages only where the record
-    has them itself (the ones derived from the input come at store time: `stored_rows`)."""
+    has them itself (the `logs` view derives the others from the input when read: store.logs_view)."""
     flat = (
         "array_to_string(list_transform(TRY_CAST(input_messages AS JSON[]), "
         "lambda m: (m ->> 'role') || ': ' || coalesce(m ->> 'content', '')), chr(10))"
@@ -162,54 +162,8 @@ def _derived(parsed: str, *, spans: bool) -> str:
     FROM (SELECT * REPLACE ({input_text} AS input_text) FROM ({parsed}))"""
 
 
-def stored_rows(table: str, *, bare_prompts: bool) -> str:
-    """`table`'s rows with their text columns completed as they are stored, from the *redacted* input:
-    the question and context of a tagged prompt and, for logging-wrapper records (`bare_prompts`), the
-    messages of a bare prompt. Derived after redaction, each piece of text is redacted once (instead of
-    once per column holding a copy of it), and the derived columns always agree with the input."""
-    messages = "input_messages::JSON"
-    if bare_prompts:
-        # json_array(json_object('role', 'user', 'content', input_text)), written out: 2x faster
-        user = """('[{"role":"user","content":' || to_json(input_text) || '}]')::JSON"""
-        messages = f"coalesce(input_messages::JSON, CASE WHEN input_text IS NOT NULL THEN {user} END)"
-    question = f"coalesce(question, nullif({_stripped('_tag_question')}, ''))"
-    context = (
-        f"coalesce(context::JSON, CASE WHEN _after_context IS NOT NULL "
-        f"THEN to_json([coalesce({_stripped('_tag_context')}, '')]) END)"
-    )
-    # the tags' insides first, as columns (the stripping looks at each one a dozen times), and before them
-    # the text after each opening tag, which finding the inside needs twice
-    return f"""SELECT * EXCLUDE (_tag_question, _tag_context, _after_question, _after_context)
-                      REPLACE ({messages} AS input_messages, {question} AS question, {context} AS context)
-               FROM (SELECT *, {_inside("_after_question", "question")} AS _tag_question,
-                            {_inside("_after_context", "context")} AS _tag_context
-                     FROM (SELECT *, {_after_last("input_text", "question")} AS _after_question,
-                                  {_after_last("input_text", "context")} AS _after_context FROM {table}))"""
-
-
 def _params(cfg: IngestConfig) -> dict[str, Any]:
     return {"slo": cfg.latency_slo_ms, "seed": str(cfg.seed)}
-
-
-def _after_last(column: str, tag: str) -> str:
-    """The text after the last <tag> (NULL if none). String splits, not a `(?s).*<tag>(.*?)</tag>` regex:
-    3.5x faster on prompts of a few KB."""
-    return f"CASE WHEN contains({column}, '<{tag}>') THEN split_part({column}, '<{tag}>', -1) END"
-
-
-def _inside(after: str, tag: str) -> str:
-    """Of `after` (the text after the last <tag>), the text before the first </tag> (NULL if none)."""
-    return f"CASE WHEN contains({after}, '</{tag}>') THEN split_part({after}, '</{tag}>', 1) END"
-
-
-_WHITESPACE = ["' '", "chr(9)", "chr(10)", "chr(11)", "chr(12)", "chr(13)"]
-
-
-def _stripped(text: str) -> str:
-    """`text` without leading and trailing whitespace (str.strip's ASCII set). DuckDB's trim() walks the
-    whole string: 4x slower than looking at both ends first, and most values need no trimming."""
-    ends = " OR ".join(f"starts_with({text}, {c}) OR ends_with({text}, {c})" for c in _WHITESPACE)
-    return f"CASE WHEN {ends} THEN trim({text}, E' \\t\\n\\r\\f\\v') ELSE {text} END"
 
 
 def split_parsed(con: duckdb.DuckDBPyConnection) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from paritylab.store.logs_view import logs_view_sql
+
 if TYPE_CHECKING:
     from paritylab.store.db import Store
 
@@ -346,6 +348,10 @@ M008_BATCH_CONTENT_BYTES = """
 ALTER TABLE ingest_batches ADD COLUMN content_bytes BIGINT;
 """
 
+# The ingest stores log rows in stored_logs; `logs` reads them with the text columns that repeat the
+# input (a bare prompt's messages, a tagged prompt's question and context) derived: see logs_view.
+M009_LOGS_VIEW = "ALTER TABLE logs RENAME TO stored_logs;\n" + logs_view_sql() + ";"
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_runs_calls_responses", M001_RUNS_CALLS_RESPONSES),
     ("m002_logs_quarantine_batches", M002_LOGS_QUARANTINE_BATCHES),
@@ -355,6 +361,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m006_reports", M006_REPORTS),
     ("m007_online_daily", M007_ONLINE_DAILY),
     ("m008_batch_content_bytes", M008_BATCH_CONTENT_BYTES),
+    ("m009_logs_view", M009_LOGS_VIEW),
 ]
 
 

@@ -36,7 +36,7 @@ def add_log(db: Store, log_id: str, minutes: int = 0, **fields: Any) -> None:
         "context": json.dumps(["Doc one.", "Doc two."]),
     } | fields
     cols = ", ".join(row)
-    db.execute(f"INSERT INTO logs ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    db.execute(f"INSERT INTO stored_logs ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
 
 
 def kinds_of(db: Store, settings: Settings, window: Window, **kw: Any) -> dict[str, list[str]]:

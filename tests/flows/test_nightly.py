@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def all_counts(store: Path) -> dict[str, int]:
     with open_store(store, read_only=True) as s:
-        tables = [r["table_name"] for r in s.rows("SELECT table_name FROM duckdb_tables() ORDER BY 1")]
+        tables = [
+            r["table_name"] for r in s.rows("SELECT table_name FROM information_schema.tables ORDER BY 1")
+        ]
         return {t: s.rows(f'SELECT count(*) AS n FROM "{t}"')[0]["n"] for t in tables}
 
 

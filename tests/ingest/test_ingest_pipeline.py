@@ -162,8 +162,8 @@ def test_an_interrupted_ingest_leaves_nothing_and_a_rerun_completes(tmp_path: Pa
         "real = pipeline._write\n"
         "def crash(store, *a):\n"
         "    store.con.execute('BEGIN TRANSACTION')\n"
-        '    store.con.execute("INSERT INTO logs (log_id, status, kept_because, source_format, source, '
-        "position, batch_id) VALUES ('partial', 'ok', 'x', 'x', 'x', 0, 'x')\")\n"
+        '    store.con.execute("INSERT INTO stored_logs (log_id, status, kept_because, source_format, '
+        "source, position, batch_id) VALUES ('partial', 'ok', 'x', 'x', 'x', 0, 'x')\")\n"
         "    os._exit(9)\n"
         "pipeline._write = crash\n"
         "with open_store(Path(sys.argv[1])) as db:\n"
@@ -459,3 +459,42 @@ def test_the_question_and_context_of_a_tagged_prompt(
     [row] = store.rows("SELECT question, context::VARCHAR AS context FROM logs")
     assert row["question"] == question
     assert (json.loads(row["context"]) if row["context"] is not None else None) == context
+
+
+def test_a_store_from_before_the_logs_view_reads_as_before_and_re_ingests_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration m009 turns the logs table into stored_logs behind the `logs` view. Rows stored before it
+    carry their derived columns (messages, question, context): they read the same, a new row with the
+    same prompt reads alike, and the old rows still count as already stored."""
+    from paritylab.store import migrations
+
+    prompt = "Help. <context> Refunds take 5 days. </context> <question> How long? </question>"
+    record = {"ts": "2026-11-16T10:00:00Z", "app": "a", "model": "m", "response": "r", "ok": True}
+    source = tmp_path / "calls.jsonl"
+    source.write_text("".join(json.dumps({**record, "request_id": r, "prompt": prompt}) + "\n" for r in "ab"))
+    db = tmp_path / "store.duckdb"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:-1])
+    with open_store(db) as old:  # what the ingest before m009 stored for request a
+        old.execute(
+            """INSERT INTO logs (log_id, input_text, input_messages, question, context, output_text, status,
+                                 kept_because, source_format, source, position, batch_id)
+               VALUES ('wrapper:a', ?, ?, 'How long?', '["Refunds take 5 days."]', 'r', 'ok', 'sampled',
+                       'wrapper', ?, 1, 'old')""",
+            [prompt, json.dumps([{"role": "user", "content": prompt}], separators=(",", ":")), str(source)],
+        )
+    monkeypatch.undo()
+    with open_store(db) as store:
+        assert "m009_logs_view" in migrations.applied_migrations(store)
+        batch = ingest_file(store, source, "wrapper", IngestConfig(sample_rate=1.0), redactor=Redactor())
+        rows = store.rows(
+            """SELECT log_id, input_messages::VARCHAR AS m, question, context::VARCHAR AS c, batch_id
+               FROM logs ORDER BY log_id"""
+        )
+        [(stored,)] = store.con.execute("SELECT count(*) FROM stored_logs").fetchall()
+    assert (batch.already_stored, batch.stored, stored) == (1, 1, 2)
+    assert [r["batch_id"] for r in rows] == ["old", batch.batch_id]
+    old_row, new_row = ({k: r[k] for k in ("m", "question", "c")} for r in rows)
+    assert old_row == new_row
+    assert json.loads(new_row["m"]) == [{"role": "user", "content": prompt}]
+    assert (new_row["question"], json.loads(new_row["c"])) == ("How long?", ["Refunds take 5 days."])

@@ -45,7 +45,7 @@ class LogFactory:
             ids.append(log_id)
         batch = pa.Table.from_pylist(rows)  # one insert: row-by-row DuckDB inserts are slow
         self.store.con.register("new_logs", batch)
-        self.store.execute("INSERT INTO logs BY NAME SELECT * FROM new_logs")
+        self.store.execute("INSERT INTO stored_logs BY NAME SELECT * FROM new_logs")
         self.store.con.unregister("new_logs")
         return ids
 
