@@ -9,7 +9,11 @@ in the same process (`--warm-runs`, min and median printed: this machine's speed
 without the one-time Great Expectations import (measured apart, in a fresh interpreter), as a worker
 ingesting its next file would.
 
+The prompts are short (~250 characters) unless `--context-chars` pads each retrieved context to about
+that many characters, as RAG prompts are: `--rows 200000 --context-chars 5000` makes a 1 GB file.
+
     python bench/ingest.py [--rows 1000000] [--sample-rate 0.1] [--warm-runs 3] [--skip-pandas]
+                           [--context-chars N]
 """
 
 from __future__ import annotations
@@ -39,17 +43,23 @@ print(f"{s} {len(df)} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """
 
 
-def generate(path: Path, rows: int) -> None:
+# one retrieved passage, repeated to pad a context (each copy with its own order number, so not all alike)
+PASSAGE = "'Refunds for annual plans are available within 30 days of purchase, order ' || (i % 977) || '. '"
+
+
+def generate(path: Path, rows: int, context_chars: int = 0) -> None:
     """Realistic wrapper rows written by DuckDB: 3% errors, 8% thumbs-down, 2% guardrail hits, ~5% PII."""
     import duckdb
 
+    padding = f"repeat({PASSAGE}, {context_chars // 80}) || " if context_chars >= 80 else ""
     duckdb.execute(f"""
         COPY (SELECT
             strftime(TIMESTAMPTZ '2026-11-16 00:00:00+00' + INTERVAL (i * 400) MILLISECOND,
                      '%Y-%m-%dT%H:%M:%S.%gZ') AS ts,
             'req_' || i AS request_id, 'helpdesk-assistant' AS app, 'gpt-4o-mini' AS model,
             'support-v3' AS prompt_version,
-            'You are the help-centre assistant. <context>Refunds for annual plans are available within '
+            'You are the help-centre assistant. <context>' || {padding}
+              'Refunds for annual plans are available within '
               || '30 days of purchase. Approved refunds are returned within 5 to 10 business days.</context> '
               || '<question>'
               || CASE WHEN i % 20 = 0 THEN 'My card 4111 1111 1111 1111 was charged twice, mail me at jo'
@@ -132,6 +142,9 @@ def main() -> None:
     )
     ap.add_argument("--memory-mb", type=int, default=1024, help="DuckDB memory limit during ingest")
     ap.add_argument(
+        "--context-chars", type=int, default=0, help="pad each prompt's context to about this many characters"
+    )
+    ap.add_argument(
         "--latency-slo-ms",
         type=float,
         default=2500,
@@ -140,14 +153,17 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "wrapper.jsonl"
-        generate(path, args.rows)
+        generate(path, args.rows, args.context_chars)
         size_mb = path.stat().st_size / 1e6
         cfg = IngestConfig(
             sample_rate=args.sample_rate, latency_slo_ms=args.latency_slo_ms, memory_limit_mb=args.memory_mb
         )
         elapsed, cpu, batch = timed_ingest(Path(tmp) / "bench.duckdb", path, cfg)
         rate = batch.seen / elapsed
-        print(f"file: {args.rows} rows, {size_mb:.0f} MB; sample rate {args.sample_rate}")
+        print(
+            f"file: {args.rows} rows, {size_mb:.0f} MB ({size_mb * 1e6 / args.rows:.0f} bytes a row); "
+            f"sample rate {args.sample_rate}"
+        )
         print(
             f"paritylab ingest: {elapsed:.2f} s = {rate / 1000:.0f}k rows/s scanned (target >= 200k/s, "
             f"ratio {rate / 200_000:.2f}); stored {batch.stored}, sampled out {batch.sampled_out}, "
