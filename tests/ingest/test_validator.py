@@ -113,3 +113,27 @@ def test_the_validator_defers_scipy_stats_and_altair_until_used() -> None:
     assert out.stdout.strip().splitlines()[-1] == (
         "[(2, 0), (3, 0), (4, 2)] [True, True] True ('Chart', True) [True, True]"
     )
+
+
+def test_failing_rows_are_named_by_position_and_sub_whatever_the_frame_index() -> None:
+    """GX names failing rows by the frame's index; each maps back to its (position, sub), with every
+    reason, also for an expectation on some rows only (output required where status is ok)."""
+    rows = frame()
+    expected = {
+        (2, 0): ["log_id is missing"],
+        (3, 0): [
+            "timestamp is before 2015 or in the future",
+            "model name is empty or longer than 200 characters",
+            "status is not ok/error",
+            "input_tokens is negative or above 2000000",
+            "feedback is not +1 or -1",
+        ],
+        (4, 2): ["latency_ms is negative or above one hour"],
+    }
+    assert validate.validate_frame(rows, NOW) == expected
+    shuffled = rows.iloc[[3, 1, 0, 2]].set_axis([40, 7, 7, 2])  # a shuffled frame with repeated labels
+    assert validate.validate_frame(shuffled, NOW) == expected
+    no_output = pd.concat([rows.iloc[[0]]] * 3, ignore_index=True).assign(
+        position=[5, 6, 7], output_len=[None, 4, None], status=["ok", "ok", "error"]
+    )
+    assert validate.validate_frame(no_output, NOW) == {(5, 0): ["a successful call has no output"]}
