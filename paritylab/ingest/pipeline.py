@@ -277,13 +277,7 @@ def _write(store: Store, s: BatchSummary, content: Content, cfg: IngestConfig) -
             FROM stage_kept""",
             {"fmt": s.source_format, "src": s.source, "batch": s.batch_id},
         )
-        con.execute(
-            """INSERT OR IGNORE INTO quarantine
-            SELECT left(sha256($hash || ':' || position || ':' || sub), 32), $batch, $src, position, log_id,
-                   raw, reasons, now()
-            FROM stage_quarantine""",
-            {"hash": content.sha256, "batch": s.batch_id, "src": s.source},
-        )
+        _insert_quarantine(con, s, content)
         con.execute(
             "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -309,3 +303,19 @@ def _write(store: Store, s: BatchSummary, content: Content, cfg: IngestConfig) -
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def _insert_quarantine(con: Any, s: BatchSummary, content: Content) -> None:
+    """stage_quarantine into quarantine. A row's id hashes the content's hash and its position, so it can
+    be there already only when these bytes were ingested before (a forced re-ingest): only then is each
+    id checked against the stored ones (INSERT OR IGNORE: 1.3 s instead of 0.8 s for 145k rows)."""
+    [(before,)] = con.execute(
+        "SELECT count(*) FROM ingest_batches WHERE content_hash = ?", [content.sha256]
+    ).fetchall()
+    con.execute(
+        f"""INSERT {"OR IGNORE " if before else ""}INTO quarantine
+        SELECT left(sha256($hash || ':' || position || ':' || sub), 32), $batch, $src, position, log_id,
+               raw, reasons, now()
+        FROM stage_quarantine""",
+        {"hash": content.sha256, "batch": s.batch_id, "src": s.source},
+    )

@@ -65,6 +65,31 @@ def test_ingesting_the_same_files_twice_stores_nothing_new(tmp_path: Path) -> No
         assert db.rows("SELECT count(*) AS n FROM ingest_batches") == [{"n": 3}]  # first, forced, resampled
 
 
+def test_a_forced_re_ingest_quarantines_nothing_twice(tmp_path: Path) -> None:
+    """A quarantine row's id hashes the content and the position: the same bytes ingested again (forced)
+    meet their rows already quarantined; other bytes with the same bad lines are quarantined anew."""
+    record = {
+        "ts": "2026-11-16T10:00:00Z",
+        "app": "a",
+        "model": "m",
+        "prompt": "p",
+        "response": "r",
+        "ok": True,
+    }
+    source = tmp_path / "calls.jsonl"
+    source.write_text(json.dumps({**record, "request_id": "good"}) + '\n{"truncated": \n[1, 2]\n')
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    first = ingest_paths(settings, [str(source)])
+    forced = ingest_paths(settings, [str(source)], force=True)
+    source.write_text(source.read_text() + json.dumps({**record, "request_id": "new"}) + "\n")
+    grown = ingest_paths(settings, [str(source)])
+    assert [b.quarantined for b in (*first, *forced, *grown)] == [2, 2, 2]
+    assert all(b.reconciles() for b in (*first, *forced, *grown))
+    with open_store(settings.store) as db:
+        rows = db.rows("SELECT batch_id, count(*) AS n FROM quarantine GROUP BY 1 ORDER BY min(created_at)")
+    assert rows == [{"batch_id": first[0].batch_id, "n": 2}, {"batch_id": grown[0].batch_id, "n": 2}]
+
+
 @pytest.mark.parametrize("lookup_max", [0, 2048], ids=["scan of stored ids", "index lookups"])
 def test_rows_stored_before_are_found_by_either_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lookup_max: int
