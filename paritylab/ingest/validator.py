@@ -39,7 +39,8 @@ class ValidatorGone(Exception):
 
 def _send(stream: IO[bytes], obj: object) -> None:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)) + data)
+    stream.write(_HEADER.pack(len(data)))  # apart: header + data would copy a frame's pickle once more
+    stream.write(data)
     stream.flush()
 
 
