@@ -36,6 +36,12 @@ from paritylab.ingest import validator
 from paritylab.ingest.run import ingest_paths
 from paritylab.ingest.validate import validator_usage
 
+GENERATE_CHILD = """
+import sys
+from pathlib import Path
+from ingest import generate
+generate(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+"""
 PANDAS_CHILD = """
 import resource, sys, time, pandas as pd
 t = time.perf_counter(); df = pd.read_json(sys.argv[1], lines=True); s = time.perf_counter() - t
@@ -153,7 +159,12 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "wrapper.jsonl"
-        generate(path, args.rows, args.context_chars)
+        # in a child process: DuckDB's generator must not count in this process's peak RSS
+        subprocess.run(
+            [sys.executable, "-c", GENERATE_CHILD, str(path), str(args.rows), str(args.context_chars)],
+            check=True,
+            cwd=Path(__file__).parent,
+        )
         size_mb = path.stat().st_size / 1e6
         cfg = IngestConfig(
             sample_rate=args.sample_rate, latency_slo_ms=args.latency_slo_ms, memory_limit_mb=args.memory_mb
