@@ -58,6 +58,7 @@ def generate(path: Path, rows: int, context_chars: int = 0) -> None:
     import duckdb
 
     padding = f"repeat({PASSAGE}, {context_chars // 80}) || " if context_chars >= 80 else ""
+    duckdb.execute("SET enable_progress_bar = false")  # the bench's own output only
     duckdb.execute(f"""
         COPY (SELECT
             strftime(TIMESTAMPTZ '2026-11-16 00:00:00+00' + INTERVAL (i * 400) MILLISECOND,
