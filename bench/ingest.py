@@ -207,11 +207,12 @@ def main() -> None:
                 f"run {i + 1}: {warm:.2f} s = {rate / 1000:.0f}k rows/s (ratio {rate / 200_000:.2f}), "
                 f"CPU {warm_cpu:.1f} s; phases (s): {warm_batch.timings}"
             )
-        best, middle = args.rows / min(walls), args.rows / statistics.median(walls)
-        print(
-            f"warm runs: best {best / 1000:.0f}k rows/s (ratio {best / 200_000:.2f}), "
-            f"median {middle / 1000:.0f}k rows/s (ratio {middle / 200_000:.2f})"
-        )
+        if walls:  # --warm-runs 0: the fresh-process ingest only
+            best, middle = args.rows / min(walls), args.rows / statistics.median(walls)
+            print(
+                f"warm runs: best {best / 1000:.0f}k rows/s (ratio {best / 200_000:.2f}), "
+                f"median {middle / 1000:.0f}k rows/s (ratio {middle / 200_000:.2f})"
+            )
         floor = scan_floor(path)
         print(
             f"floor, same file: DuckDB read_json of the sampling fields alone takes {floor:.2f} s = "

@@ -154,7 +154,7 @@ def _validation(now_bucket: int) -> tuple[Any, Any, dict[str, str]]:
 
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)  # no per-validation bar on stderr
-    batch = (
+    batch_definition = (
         ctx.data_sources.add_pandas("logs")
         .add_dataframe_asset("rows")
         .add_batch_definition_whole_dataframe("all")
@@ -164,7 +164,7 @@ def _validation(now_bucket: int) -> tuple[Any, Any, dict[str, str]]:
     for reason, expectation in _expectations(float((now_bucket + 2) * 86_400)):
         added = suite.add_expectation(expectation)
         reasons[str(added.id)] = reason
-    return batch, suite, reasons
+    return batch_definition, suite, reasons
 
 
 def validate_frame(frame: pd.DataFrame, now_epoch_s: float) -> dict[tuple[int, int], list[str]]:
@@ -174,10 +174,10 @@ def validate_frame(frame: pd.DataFrame, now_epoch_s: float) -> dict[tuple[int, i
     result in the context, which for 50k failing rows took 8 s and kept every result in memory."""
     if frame.empty:
         return {}
-    batch, suite, reasons = _validation(int(now_epoch_s // 86_400))
+    batch_definition, suite, reasons = _validation(int(now_epoch_s // 86_400))
     frame = frame.reset_index(drop=True)  # index i is row i: how GX names the failing rows
     positions, subs = frame["position"].to_numpy(), frame["sub"].to_numpy()
-    result = batch.get_batch(batch_parameters={"dataframe": frame}).validate(
+    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
         suite, result_format=RESULT_FORMAT
     )
     failures: dict[tuple[int, int], list[str]] = defaultdict(list)

@@ -20,6 +20,7 @@ _WHITESPACE = ["' '", "chr(9)", "chr(10)", "chr(11)", "chr(12)", "chr(13)"]
 
 
 def logs_view_sql() -> str:
+    """CREATE OR REPLACE VIEW logs: stored_logs with input_messages, question and context completed."""
     # json_array(json_object('role', 'user', 'content', input_text)), written out: 2x faster
     user = """('[{"role":"user","content":' || to_json(input_text) || '}]')::JSON"""
     bare = f"source_format IN {BARE_PROMPT_FORMATS!r} AND input_text IS NOT NULL"
