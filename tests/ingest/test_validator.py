@@ -31,10 +31,21 @@ def frame() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=validate.VALIDATED_COLUMNS)
 
 
+def no_output_frame() -> pd.DataFrame:
+    """Rows for the one expectation with a row condition (output required where status is ok)."""
+    return pd.concat([frame().iloc[[0]]] * 3, ignore_index=True).assign(
+        position=[5, 6, 7], output_len=[None, 4, None], status=["ok", "ok", "error"]
+    )
+
+
 def test_the_validator_process_answers_as_validating_here_does() -> None:
+    """Over there GX imports without its SQL support (hide_sql_support), here with it: the same answers."""
     expected = validate.validate_frame(frame(), NOW)
     assert set(expected) == {(2, 0), (3, 0), (4, 2)} and len(expected[(3, 0)]) >= 5
     assert validate.submit(frame(), NOW)() == expected
+    conditional = validate.validate_frame(no_output_frame(), NOW)
+    assert conditional == {(5, 0): ["a successful call has no output"]}
+    assert validate.submit(no_output_frame(), NOW)() == conditional
     cpu, rss = validate.validator_usage()
     assert cpu > 0.5 and rss > 50  # Great Expectations was imported over there
 
@@ -84,18 +95,21 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 60
 
 
-def test_the_validator_defers_scipy_stats_and_altair_until_used() -> None:
+def test_the_validator_defers_scipy_stats_and_altair_until_used_and_hides_sqlalchemy() -> None:
     """GX imports scipy.stats and altair for expectations our suite never runs: the validator loads them
     on first use only (~1 CPU-s of GX's import), and validating is unchanged. Used, they work: through
-    a fresh import, and through the names GX bound at its import."""
+    a fresh import, and through the names GX bound at its import. sqlalchemy is never imported there."""
     code = textwrap.dedent(f"""
         import math, sys, types
         from paritylab.ingest import validator, validate
         from tests.ingest.test_validator import frame
+        validator.hide_sql_support()
         validator.defer_unused_imports()
         import great_expectations
         from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl
         failures = validate.validate_frame(frame(), {NOW})
+        assert sys.modules["sqlalchemy"] is None, "sqlalchemy was imported"
+        assert not [m for m in sys.modules if m.startswith("sqlalchemy.")]
         deferred = [type(sys.modules[m]) is not types.ModuleType for m in ("scipy.stats", "altair")]
         import scipy.stats
         entropy = scipy.stats.entropy([0.5, 0.5])
@@ -133,7 +147,4 @@ def test_failing_rows_are_named_by_position_and_sub_whatever_the_frame_index() -
     assert validate.validate_frame(rows, NOW) == expected
     shuffled = rows.iloc[[3, 1, 0, 2]].set_axis([40, 7, 7, 2])  # a shuffled frame with repeated labels
     assert validate.validate_frame(shuffled, NOW) == expected
-    no_output = pd.concat([rows.iloc[[0]]] * 3, ignore_index=True).assign(
-        position=[5, 6, 7], output_len=[None, 4, None], status=["ok", "ok", "error"]
-    )
-    assert validate.validate_frame(no_output, NOW) == {(5, 0): ["a successful call has no output"]}
+    assert validate.validate_frame(no_output_frame(), NOW) == {(5, 0): ["a successful call has no output"]}
