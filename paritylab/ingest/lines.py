@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from paritylab.errors import IngestError
+from paritylab.store.sql import int64_array, string_array
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -227,7 +228,7 @@ def _decode(buf: bytearray, end: int, start: int) -> LineChunk:
     import pyarrow.compute as pc
 
     if buf.find(b"\x00", 0, end) < 0:
-        offsets = pa.array([0, end], type=pa.int64()).buffers()[1]
+        offsets = int64_array([0, end]).buffers()[1]
         block = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(buf)])
         try:  # casting to string validates UTF-8 for the whole chunk at C speed
             text = block.cast(pa.large_string())
@@ -248,14 +249,13 @@ def _chunk(start: int, lines: pa.Array, defects: pa.Array) -> LineChunk:
     import numpy as np
     import pyarrow as pa
 
-    positions = pa.array(np.arange(start + 1, start + len(lines) + 1, dtype=np.int64))
+    positions = int64_array(np.arange(start + 1, start + len(lines) + 1, dtype=np.int64))
     table = pa.table({"position": positions, "line": lines, "defect": defects})
     # DuckDB scans an Arrow table one record batch per thread: slices (zero-copy) let every core work.
     return LineChunk(pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS)))
 
 
 def _decode_line_by_line(raw_lines: list[bytes], start: int) -> LineChunk:
-    import pyarrow as pa
 
     lines: list[str] = []
     defects: list[str | None] = []
@@ -268,4 +268,4 @@ def _decode_line_by_line(raw_lines: list[bytes], start: int) -> LineChunk:
             text = raw.decode("utf-8", errors="replace")
         lines.append(text.replace("\x00", "\\u0000").removesuffix("\r"))
         defects.append(defect)
-    return _chunk(start, pa.array(lines, pa.string()), pa.array(defects, pa.string()))
+    return _chunk(start, string_array(lines), string_array(defects))

@@ -176,8 +176,8 @@ def _validate_and_redact(con: Any, redactor: Any, cfg: IngestConfig) -> tuple[in
     """Great Expectations on the rows to be stored (failures to quarantine with every reason), then PII out
     of everything stored or quarantined; (rows GX rejected, redactions per kind).
 
-    GX (on a pandas frame of small columns) runs in the validator process while the redaction works here
-    on its own copy of the rows with PII. The rows GX rejects then leave that copy
+    GX (on a frame of small columns, handed over as Arrow) runs in the validator process while the
+    redaction works here on its own copy of the rows with PII. The rows GX rejects then leave that copy
     with their counts, before anything is written back: counts cover stored rows only."""
     gx_failures = validate.submit(stage.validation_frame(con), time.time())
     with redactor.begin_redact_table(con, "stage_kept", TEXT_COLUMNS) as job:

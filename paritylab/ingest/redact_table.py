@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from paritylab.errors import ConfigError, IngestError
 from paritylab.ingest.redact import MAX_PASSES, Stage, longest_valid_prefix, union_pattern
-from paritylab.store.sql import ident, literal, registered
+from paritylab.store.sql import ident, int64_array, literal, registered, string_array
 
 if TYPE_CHECKING:
     import duckdb
@@ -348,7 +348,7 @@ def _write_back(
 
     columns = list(zip(*rows, strict=True))
     table = pa.table(
-        [pa.array(c, pa.int64()) for c in columns[:2]] + [pa.array(c, pa.string()) for c in columns[2:]],
+        [int64_array(c) for c in columns[:2]] + [string_array(c) for c in columns[2:]],
         names=["rid", "n"] + [f"c{i}" for i in range(len(cols))],
     )
     sets = ", ".join(

@@ -7,13 +7,17 @@ import contextlib
 import functools
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from paritylab.errors import IngestError
 from paritylab.ingest.validator import ValidatorGone, forget, validator
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
+
+    # the validation frame: pandas, or Arrow as stage.validation_frame makes it
+    Frame: TypeAlias = pd.DataFrame | pa.Table
 
 MAX_TEXT_CHARS = 500_000
 MAX_TOKENS = 2_000_000
@@ -105,7 +109,7 @@ def warm_up() -> None:
         validator()
 
 
-def submit(frame: pd.DataFrame, now_epoch_s: float) -> Callable[[], dict[tuple[int, int], list[str]]]:
+def submit(frame: Frame, now_epoch_s: float) -> Callable[[], dict[tuple[int, int], list[str]]]:
     """Start validating `frame` in the validator process; the callable returned waits for the failures
     (as `validate_frame` gives them). Should that process be unavailable or die, this process validates:
     a batch is never stored unvalidated."""
@@ -167,11 +171,15 @@ def _validation(now_bucket: int) -> tuple[Any, Any, dict[str, str]]:
     return batch_definition, suite, reasons
 
 
-def validate_frame(frame: pd.DataFrame, now_epoch_s: float) -> dict[tuple[int, int], list[str]]:
+def validate_frame(frame: Frame, now_epoch_s: float) -> dict[tuple[int, int], list[str]]:
     """{(position, sub): [reasons]} for every row that fails any expectation; rows not listed passed.
 
     The batch validates the suite (`Batch.validate`), not a ValidationDefinition: `run` also stores each
     result in the context, which for 50k failing rows took 8 s and kept every result in memory."""
+    import pandas as pd  # imported with GX anyway
+
+    if not isinstance(frame, pd.DataFrame):  # Arrow: GX's pandas datasource checks pandas frames
+        frame = frame.to_pandas()
     if frame.empty:
         return {}
     batch_definition, suite, reasons = _validation(int(now_epoch_s // 86_400))

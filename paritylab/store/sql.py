@@ -1,14 +1,19 @@
 """SQL helpers: quoting for SQL built from names and values (DuckDB rules: the quote character doubled
-inside), and Python data handed to DuckDB as a named relation."""
+inside), and Python data handed to DuckDB as a named relation.
+
+Arrow arrays from Python values are built by `int64_array` / `string_array`, not `pa.array`: the first
+`pa.array` call of a process imports pandas (pyarrow checks whether the values are pandas objects), ~0.3
+CPU-s that an ingest, which never needs pandas in its own process, paid on its critical path."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
 
 def ident(name: str) -> str:
@@ -40,3 +45,21 @@ def insert_ignore(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[st
 
     with registered(con, f"_paritylab_{table}_rows", pa.Table.from_pylist(rows)) as view:
         con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM {view}")
+
+
+def int64_array(values: Any) -> pa.Array:
+    """Python ints (or an int64 numpy array, shared, not copied) as an Arrow int64 array."""
+    import numpy as np
+    import pyarrow as pa
+
+    data = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
+
+
+def string_array(values: Iterable[str | None]) -> pa.Array:
+    """Python strings (None for NULL) as an Arrow string array."""
+    import pyarrow as pa
+
+    builder = pa.lib.StringBuilder()
+    builder.append_values(list(values))
+    return builder.finish()

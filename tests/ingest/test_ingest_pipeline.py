@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -269,6 +270,23 @@ def test_cli_ingest_prints_a_reconciled_summary(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "reconciles" in out.stdout and " yes " in out.stdout and "other logger: httpx" in out.stdout
+
+
+def test_an_ingest_does_not_import_pandas_in_its_own_process(tmp_path: Path) -> None:
+    """pandas costs ~0.3 CPU-s to import: only the validator process needs it (for GX). Every format,
+    redactions written back, GX's checks run over there."""
+    code = textwrap.dedent(f"""
+        import sys
+        from paritylab.config import load_settings
+        from paritylab.ingest.run import ingest_paths
+        settings = load_settings(env={{}}, store={str(tmp_path / "s.duckdb")!r})
+        batches = ingest_paths(settings, [{str(SAMPLE_LOGS)!r}])
+        redacted = sum(sum(b.redactions.values()) for b in batches)
+        print(sorted({{b.source_format for b in batches}}), redacted > 0,
+              sum(b.stored for b in batches) > 0, "pandas" in sys.modules)
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "['openai', 'otel', 'wrapper'] True True False"
 
 
 def test_expand_paths_accepts_files_globs_and_directories() -> None:

@@ -3,6 +3,7 @@ loses nothing, errors that reach the caller, and no re-run of the caller's scrip
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,8 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from paritylab.config import IngestConfig
 from paritylab.errors import IngestError
-from paritylab.ingest import validate, validator
+from paritylab.ingest import pipeline, stage, validate, validator
+from paritylab.ingest.pipeline import detect_format
+from paritylab.store import Store
+from tests.ingest.test_ingest_pipeline import SAMPLE_LOGS
+from tests.ingest.test_malformed import wrapper
 
 NOW = 1_795_000_000.0
 
@@ -148,3 +154,49 @@ def test_failing_rows_are_named_by_position_and_sub_whatever_the_frame_index() -
     shuffled = rows.iloc[[3, 1, 0, 2]].set_axis([40, 7, 7, 2])  # a shuffled frame with repeated labels
     assert validate.validate_frame(shuffled, NOW) == expected
     assert validate.validate_frame(no_output_frame(), NOW) == {(5, 0): ["a successful call has no output"]}
+
+
+# The frame as DuckDB's own pandas conversion makes it (the ingest's, before it handed Arrow over). Then
+# latency_ms and cost_usd were not cast: OTLP spans have no cost (an untyped NULL), which came as object.
+PANDAS_FRAME_SQL = """SELECT position, sub, epoch(ts) AS ts_epoch_s, status, latency_ms::DOUBLE AS latency_ms,
+    cost_usd::DOUBLE AS cost_usd,
+    length(log_id)::DOUBLE AS log_id_len, length(app)::DOUBLE AS app_len, length(model)::DOUBLE AS model_len,
+    length(input_text)::DOUBLE AS input_len, length(output_text)::DOUBLE AS output_len,
+    input_tokens::DOUBLE AS input_tokens, output_tokens::DOUBLE AS output_tokens,
+    feedback::DOUBLE AS feedback FROM stage_kept"""
+
+
+@pytest.mark.parametrize("name", [*sorted(p.name for p in SAMPLE_LOGS.iterdir()), "gx-failures.jsonl"])
+def test_the_arrow_validation_frame_is_the_frame_duckdb_hands_pandas(
+    store: Store, tmp_path: Path, name: str
+) -> None:
+    """The ingest hands the validator Arrow (it need not import pandas); made into pandas over there it
+    is the frame DuckDB's own conversion makes, dtypes and NULLs included (GX's checks depend on them),
+    in every format, and GX fails the same rows with the same reasons."""
+    path = SAMPLE_LOGS / name
+    if not path.exists():  # rows GX rejects: out of range, not in the set, future timestamps
+        path = tmp_path / name
+        bad = [
+            {"latency_ms": -5, "feedback": 7, "input_tokens": None},
+            {"ts": "2031-01-01T00:00:00Z", "ok": False, "response": None, "est_cost_usd": None},
+            {"ts": "2012-01-01T00:00:00Z", "output_tokens": -1, "app": None, "feedback": -1},
+        ]
+        lines = [json.dumps(wrapper(request_id=f"r{i}", **kw)) for i, kw in enumerate(bad)]
+        path.write_text("\n".join([*lines, json.dumps(wrapper(request_id="fine"))]) + "\n")
+    fmt = detect_format(path)
+    cfg = IngestConfig(sample_rate=1.0)
+    pipeline._stage_file(store.con, path, fmt, cfg, None)
+    stage.parse_sampled(store.con, fmt, cfg, lambda: iter(()))
+    stage.split_parsed(store.con)
+    stage.sample(store.con, cfg)
+    reference = store.con.execute(PANDAS_FRAME_SQL).df()
+    arrow = stage.validation_frame(store.con)
+    assert arrow.num_rows == len(reference) > 0
+    made = arrow.to_pandas()
+    pd.testing.assert_frame_equal(made[list(reference.columns)], reference, check_exact=True)
+    numbers = {c: str(made[c].dtype) for c in made.columns if c != "status"}
+    assert numbers == {c: "int64" if c in ("position", "sub") else "float64" for c in numbers}
+    now = time.time()
+    failures = validate.validate_frame(arrow, now)
+    assert failures == validate.validate_frame(reference, now) == validate.submit(arrow, now)()
+    assert bool(failures) == (name == "gx-failures.jsonl")

@@ -17,6 +17,7 @@ from paritylab.store import Store, open_store
 from paritylab.store.ledger import CachedResponse, CallRecord, Ledger
 from paritylab.store.migrations import M001_RUNS_CALLS_RESPONSES, MIGRATIONS, applied_migrations, migrate
 from paritylab.store.runs import finish_run, new_run_id, start_run
+from paritylab.store.sql import int64_array, string_array
 
 HOLD_UNTIL_STDIN_CLOSES = (
     "import duckdb, sys\n"
@@ -373,3 +374,17 @@ def test_open_store_waits_for_holder_to_release(store_path: Path) -> None:
             assert s.rows("SELECT run_id FROM runs") == [{"run_id": "run-before"}]
         assert 0.2 <= waited < 8  # it really waited, and did not need the whole timeout
         assert holder.wait(timeout=10) == 0
+
+
+def test_arrow_arrays_from_python_values_keep_every_value() -> None:
+    """int64_array / string_array (not pa.array, which imports pandas) build the arrays pa.array would."""
+    import numpy as np
+    import pyarrow as pa
+
+    texts = ["a", None, "", "caf\u00e9 \U0001f600", "x" * 100_000]
+    assert string_array(texts).equals(pa.array(texts, pa.string()))
+    assert string_array([]).equals(pa.array([], pa.string()))
+    ints = [0, -1, 2**62, 7]
+    assert int64_array(ints).equals(pa.array(ints, pa.int64()))
+    assert int64_array(np.arange(5, dtype=np.int64)).to_pylist() == [0, 1, 2, 3, 4]
+    assert int64_array([]).equals(pa.array([], pa.int64()))
