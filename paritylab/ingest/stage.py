@@ -54,8 +54,9 @@ def finish_scan(con: duckdb.DuckDBPyConnection, fmt: str) -> int:
 
 
 def _strict_json(con: duckdb.DuckDBPyConnection) -> None:
-    """DuckDB's parser accepts trailing commas, NaN and Infinity, which are not JSON. The scan marked the
-    lines that might contain them (`lax`, rare; text kept); Python's strict parser has the last word."""
+    """DuckDB's parser accepts trailing commas and NaN / Inf / Infinity in any case, which are not JSON. The
+    scan marked the lines that might contain them (`lax`, rare; text kept, see scan.LAX_PATTERNS); Python's
+    strict parser has the last word."""
     rows = con.execute("SELECT position, coalesce(stripped, raw) FROM stage_lines WHERE lax").fetchall()
     bad: list[tuple[int, str]] = []
     for position, payload in rows:

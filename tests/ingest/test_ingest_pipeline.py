@@ -370,14 +370,17 @@ def test_a_duplicate_of_a_row_the_scan_let_go_is_quarantined_with_its_text(
 
 
 def test_rows_sampling_drops_still_get_the_strict_json_check(tmp_path: Path) -> None:
-    """DuckDB's parser accepts trailing commas and NaN; Python's strict parser decides on every such line,
-    also on the ones sampling would drop, so bad JSON is quarantined at any rate. A record without the
-    cheap `model` key takes the slow path and is still a record."""
+    """DuckDB's parser accepts trailing commas and NaN / inf in any case; Python's strict parser decides on
+    every such line, also on the ones sampling would drop, so bad JSON is quarantined at any rate. A record
+    without the cheap `model` key takes the slow path and is still a record. Text that merely looks like
+    a literal ("Level: Info") is a candidate, and stays a valid record."""
     lines = [
         '{"request_id": "a", "model": "m", "prompt": "p", "response": "r", "ok": true,}',
         '{"request_id": "b", "model": "m", "prompt": "p", "response": "r", "latency_ms": NaN}',
         '{"request_id": "c", "messages": [{"role": "user", "content": "hi"}], "response": "r"}',
         '{"request_id": "d", "hello": "world"}',
+        '{"request_id": "e", "model": "m", "prompt": "p", "response": "r", "est_cost_usd": -inf}',
+        '{"request_id": "f", "model": "m", "prompt": "Level: Info, [nano]", "response": "r"}',
     ]
     path = tmp_path / "lax.jsonl"
     path.write_text("\n".join(lines) + "\n")
@@ -385,8 +388,8 @@ def test_rows_sampling_drops_still_get_the_strict_json_check(tmp_path: Path) -> 
         batch = ingest_file(store, path, "wrapper", IngestConfig(sample_rate=0.0), redactor=Redactor())
         rows = store.rows("SELECT position, reasons FROM quarantine")
     reasons = {r["position"]: r["reasons"] for r in rows}
-    assert batch.reconciles() and batch.sampled_out == 1 and batch.quarantined == 3
-    assert reasons[1][0].startswith("invalid JSON") and reasons[2][0].startswith("invalid JSON")
+    assert batch.reconciles() and batch.sampled_out == 2 and batch.quarantined == 4
+    assert all(reasons[p][0].startswith("invalid JSON") for p in (1, 2, 5))
     assert reasons[4] == ["not a wrapper record: none of the keys prompt, messages, response, model"]
 
 
