@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 T = TypeVar("T")
+UTF8_BOM = b"\xef\xbb\xbf"
 CHUNK_BYTES = 128 * 1024 * 1024  # fewer, larger scans: each DuckDB statement has a fixed cost (plan, append)
 BATCH_ROWS = 16_384
 LINE_SUFFIXES = (
@@ -139,9 +140,41 @@ def _open(path: Path, digest: Any = None) -> Iterator[io.BufferedIOBase]:
         stream: Any = raw if digest is None else io.BufferedReader(_Hashing(raw, digest), buffer_size=1 << 20)
         if path.name.endswith(".gz"):
             with gzip.GzipFile(fileobj=stream, mode="rb") as unpacked:  # does not close `stream`: `raw` does
-                yield unpacked
+                yield _GzipUntilCut(unpacked)  # type: ignore[misc]  # a readable raw stream
         else:
             yield stream
+
+
+GZIP_CUT = (
+    "gzip file cut short (it ends before its end-of-stream marker: still being written, or truncated): "
+    "its last line may be incomplete"
+)
+
+
+class _GzipUntilCut(io.RawIOBase):
+    """A gzip stream read up to where its bytes end. A file cut short (a log still being written, a copy
+    interrupted) yields every byte that decompresses, then ends with `cut` set: GzipFile.readinto would
+    raise EOFError and lose the block it was filling, and the ingest every line of the file."""
+
+    def __init__(self, unpacked: gzip.GzipFile) -> None:
+        self._unpacked, self.cut = unpacked, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view, filled = memoryview(buffer).cast("B"), 0
+        while filled < len(view) and not self.cut:
+            try:
+                piece = self._unpacked.read1(len(view) - filled)
+            except EOFError:
+                self.cut = True
+                break
+            if not piece:
+                break
+            view[filled : filled + len(piece)] = piece
+            filled += len(piece)
+        return filled
 
 
 def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None) -> Iterator[LineChunk]:
@@ -150,9 +183,12 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None) 
     read.
 
     Each block is read into a fresh buffer behind the carried-over partial line (`readinto`: no
-    concatenation copy) and handed to Arrow without copying; only the split lines are new memory."""
+    concatenation copy) and handed to Arrow without copying; only the split lines are new memory.
+    A UTF-8 byte order mark at the start (Windows tools write one) is not part of the first line. A gzip
+    file cut short is read up to its cut: its last, unfinished line is a defect (GZIP_CUT)."""
     position = 0
     carry = b""
+    first = True
     # reused (Arrow keeps no reference past _decode), with room for a carried-over line: a fresh 128 MB
     # buffer per chunk costs more in zeroing and page faults than the split itself
     buf = bytearray(chunk_bytes + (1 << 20))
@@ -166,6 +202,10 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None) 
                 if not got:
                     break
                 end = len(carry) + got
+                if first and buf.startswith(UTF8_BOM):
+                    buf[: len(UTF8_BOM)] = b""  # moves the block once, for files that have one
+                    end -= len(UTF8_BOM)
+                first = False
                 cut = buf.rfind(b"\n", 0, end)
                 if cut < 0:  # a line longer than the chunk: keep reading
                     carry = bytes(buf[:end])
@@ -174,9 +214,13 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None) 
                 chunk = _decode(buf, cut, position)
                 position += len(chunk)
                 yield chunk
+            was_cut = bool(getattr(fh, "cut", False))
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise IngestError(f"cannot read {path}: {exc}", hint="is the file complete and not corrupt?") from exc
-    if carry:
+    if carry and was_cut:
+        text = carry.decode("utf-8", errors="replace").replace("\x00", "\\u0000")
+        yield _chunk(position, string_array([text]), string_array([GZIP_CUT]))
+    elif carry:
         yield _decode(bytearray(carry), len(carry), position)
 
 

@@ -3,6 +3,7 @@ an interrupted ingest, and PII that must not survive anywhere in the DuckDB file
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -270,6 +271,32 @@ def test_cli_ingest_prints_a_reconciled_summary(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "reconciles" in out.stdout and " yes " in out.stdout and "other logger: httpx" in out.stdout
+
+
+def test_a_gzip_log_cut_short_stores_what_it_holds_and_the_complete_file_the_rest(tmp_path: Path) -> None:
+    """A .gz still being written has no end marker yet: its complete records are stored, its unfinished
+    last line quarantined (not the whole file lost to an error). Once complete, the same file adds the
+    rest: nothing twice."""
+    from paritylab.ingest.lines import GZIP_CUT
+
+    records = [
+        {"request_id": f"g{i}", "ts": "2026-11-16T10:00:00Z", "model": "m", "prompt": f"p{i}" * 40,
+         "response": "r", "ok": True}
+        for i in range(3000)
+    ]  # fmt: skip
+    packed = gzip.compress(("\n".join(json.dumps(r) for r in records) + "\n").encode())
+    path = tmp_path / "calls.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    with open_store(tmp_path / "s.duckdb") as store:
+        cut = ingest_file(store, path, None, IngestConfig(), redactor=Redactor())
+        [row] = store.rows("SELECT position, reasons FROM quarantine")
+        path.write_bytes(packed)
+        whole = ingest_file(store, path, None, IngestConfig(), redactor=Redactor())
+        [(stored,)] = store.con.execute("SELECT count(DISTINCT log_id) FROM logs").fetchall()
+    assert cut.reconciles() and cut.quarantined == 1 and cut.stored == cut.seen - 1 > 500
+    assert row["position"] == cut.seen and row["reasons"] == [GZIP_CUT]
+    assert whole.reconciles() and whole.already_stored == cut.stored and whole.stored == 3000 - cut.stored
+    assert stored == 3000
 
 
 def test_an_ingest_does_not_import_pandas_in_its_own_process(tmp_path: Path) -> None:

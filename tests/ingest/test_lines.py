@@ -4,12 +4,13 @@ bad bytes and gzip must never change which lines come out, their text or their n
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from paritylab.ingest.lines import read_chunks
+from paritylab.ingest.lines import GZIP_CUT, UTF8_BOM, read_chunks
 
 
 def expected_lines(data: bytes) -> list[tuple[int, str, str | None]]:
@@ -61,6 +62,41 @@ def test_gzip_reads_like_the_plain_file(tmp_path: Path) -> None:
     plain.write_bytes(data)
     packed.write_bytes(gzip.compress(data))
     assert read_all(packed, 999) == read_all(plain, 999) == expected_lines(data)
+
+
+@pytest.mark.parametrize("chunk_bytes", [7, 1000, 1 << 20])
+def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path: Path, chunk_bytes: int) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(UTF8_BOM + CONTENT["plain"])
+    assert read_all(path, chunk_bytes) == expected_lines(CONTENT["plain"])
+    path.write_bytes(b'{"a": "\xef\xbb\xbf"}\n' + UTF8_BOM + b'{"b": 2}\n')  # elsewhere it is text
+    assert [text for _, text, _ in read_all(path, chunk_bytes)] == ['{"a": "\ufeff"}', '\ufeff{"b": 2}']
+
+
+def test_a_gzip_file_cut_short_gives_every_line_before_the_cut(tmp_path: Path) -> None:
+    """A log still being written (or a copy interrupted) ends before gzip's end marker: every line that
+    decompresses comes out (GzipFile.readinto lost the whole block it was filling), the unfinished last
+    line as a defect; cut at a line's end, nothing is missing and nothing is a defect."""
+    data = b"".join(b'{"i": %d, "pad": "%s"}\n' % (i, b"%x" % (i * 7919) * 9) for i in range(60_000))
+    packed = gzip.compress(data)
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(packed[: len(packed) * 2 // 3])
+    rows = read_all(path, 1 << 20)
+    complete = expected_lines(data)[: len(rows) - 1]
+    assert len(rows) > 30_000 and rows[:-1] == complete
+    position, text, defect = rows[-1]
+    assert (
+        position == len(rows)
+        and defect == GZIP_CUT
+        and data.split(b"\n")[position - 1].startswith(text.encode())
+    )
+    head = data[: data.index(b"\n", len(data) // 2) + 1]
+    sink = io.BytesIO()
+    writer = gzip.GzipFile(fileobj=sink, mode="wb")
+    writer.write(head)
+    writer.flush()  # a writer that has not closed the file yet: every byte readable, no end marker
+    (tmp_path / "open.jsonl.gz").write_bytes(sink.getvalue())
+    assert read_all(tmp_path / "open.jsonl.gz", 1 << 20) == expected_lines(head)
 
 
 def test_a_chunk_is_split_into_record_batches_for_parallel_scans(tmp_path: Path) -> None:
