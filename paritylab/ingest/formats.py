@@ -60,11 +60,54 @@ FROM (SELECT position, sub, raw, payload, jt, {values},
       FROM (SELECT *, {paths.select("payload")} FROM {source}))"""
 
 
+def call_text(call: str) -> str:
+    """A tool call as "name(arguments)": OpenAI's {function: {name, arguments}} or function_call, an
+    OTel tool_call part or an Anthropic tool_use block ({name, arguments | input}); NULL if it has no name."""
+    fn = f"coalesce(({call}) -> 'function', ({call}))"
+    return f"(({fn} ->> 'name') || '(' || coalesce({fn} ->> 'arguments', {fn} ->> 'input', '') || ')')"
+
+
+def part_text(part: str) -> str:
+    """One content part as text: its text (OpenAI, Anthropic: `text`; OTel: `content`), a tool call as
+    name(arguments), a tool result as its response, anything else (an image) as [its type]."""
+    part = f"({part})"  # `x -> 'k' ->> '$'` would apply ->> to 'k'
+    return (
+        f"CASE WHEN json_type({part}) = 'VARCHAR' THEN {part} ->> '$' ELSE coalesce({part} ->> 'text', "
+        f"{part} ->> 'content', {call_text(part)}, {part} ->> 'response', "
+        f"'[' || coalesce({part} ->> 'type', 'part') || ']') END"
+    )
+
+
+def content_text(content: str, sep: str = "chr(10)") -> str:
+    """A message's content (JSON) as text: a string as it is, a list of parts as their texts."""
+    content = f"({content})"
+    return (
+        f"CASE json_type({content}) WHEN 'VARCHAR' THEN {content} ->> '$' WHEN 'ARRAY' THEN array_to_string("
+        f"list_transform(TRY_CAST({content} AS JSON[]), lambda p: {part_text('p')}), {sep}) "
+        f"WHEN 'NULL' THEN NULL ELSE {content}::VARCHAR END"
+    )
+
+
+def tool_calls_text(calls: str) -> str:
+    """A message's tool_calls (JSON list) as name(arguments) lines."""
+    return f"array_to_string(list_transform(TRY_CAST({calls} AS JSON[]), lambda t: {call_text('t')}), chr(10))"
+
+
+def message_text(message: str) -> str:
+    """What a chat message says: its content, else its refusal, tool calls or (legacy) function call;
+    an assistant turn that only calls tools is not empty."""
+    content, calls, legacy = (f"({message}) -> '{key}'" for key in ("content", "tool_calls", "function_call"))
+    return (
+        f"coalesce({content_text(content)}, {message} ->> 'refusal', "
+        f"nullif({tool_calls_text(calls)}, ''), {call_text(legacy)})"
+    )
+
+
 def _flatten(messages: str) -> str:
     """[{"role","content"}] JSON -> "role: content" lines."""
     return (
         f"array_to_string(list_transform(TRY_CAST({messages} AS JSON[]), "
-        "lambda m: (m ->> 'role') || ': ' || coalesce(m ->> 'content', '')), chr(10))"
+        f"lambda m: (m ->> 'role') || ': ' || coalesce({message_text('m')}, '')), chr(10))"
     )
 
 
@@ -125,7 +168,7 @@ def openai_sql(source: str) -> str:
         field("created_at", r.first("$.created_at"), "ts"),
         field("model", r.first("$.request.model", "$.response.model"), "str"),
         field("messages", r.first("$.request.messages"), "json"),
-        field("content", r.first("$.response.choices[0].message.content"), "str"),
+        field("message", r.first("$.response.choices[0].message"), "json"),
         field("finish_reason", r.first("$.response.choices[0].finish_reason"), "str"),
         field("prompt_tokens", r.first("$.response.usage.prompt_tokens"), "int"),
         field("completion_tokens", r.first("$.response.usage.completion_tokens"), "int"),
@@ -148,7 +191,7 @@ def openai_sql(source: str) -> str:
         "input_text": _flatten("v_messages"),
         "question": "NULL",
         "context": "NULL",
-        "output_text": "v_content",
+        "output_text": message_text("v_message"),
         "input_tokens": "v_prompt_tokens",
         "output_tokens": "v_completion_tokens",
         "cost_usd": "v_cost_usd",

@@ -7,7 +7,7 @@ that are not GenAI calls (no gen_ai.operation.name and no gen_ai.request.model) 
 
 from __future__ import annotations
 
-from paritylab.ingest.formats import CANONICAL
+from paritylab.ingest.formats import CANONICAL, content_text
 from paritylab.ingest.typed import field, problems_list
 
 
@@ -20,7 +20,8 @@ def _attrs(expr: str) -> str:
 
 
 def _parts_text(parts: str) -> str:
-    return f"array_to_string(list_transform(TRY_CAST({parts} AS JSON[]), lambda p: coalesce(p ->> 'content', '')), '')"
+    """A message's parts as text: text parts' content, tool calls as name(arguments), tool results."""
+    return content_text(parts)
 
 
 def _messages_from_attr(attr: str) -> str:
@@ -65,7 +66,8 @@ def otel_sql(source: str) -> str:
     ]
     values = ",\n    ".join(f"{f.value} AS v_{f.name}" for f in fields)
     out_attr = f"{a}['gen_ai.output.messages'] ->> 'stringValue'"
-    out_parts = f"TRY_CAST(TRY_CAST({out_attr} AS JSON) AS JSON[])[1] -> 'parts'"
+    out_first = f"TRY_CAST(TRY_CAST({out_attr} AS JSON) AS JSON[])[1]"  # the first choice
+    out_parts = f"{out_first} -> 'parts'"
     in_attr = f"{a}['gen_ai.input.messages'] ->> 'stringValue'"
     exprs = {
         "log_id": "'otel:' || coalesce(span ->> 'traceId', '') || ':' || coalesce(span ->> 'spanId', "
@@ -87,7 +89,7 @@ def otel_sql(source: str) -> str:
         f"OR {a}['error.type'] IS NOT NULL THEN 'error' ELSE 'ok' END",
         "error": f"nullif(concat_ws(': ', {a}['error.type'] ->> 'stringValue', span ->> '$.status.message'), '')",
         "finish_reason": f"coalesce({a}['gen_ai.response.finish_reasons'] ->> '$.arrayValue.values[0].stringValue', "
-        f"{_choice_from_events('finish_reason')})",
+        f"{out_first} ->> 'finish_reason', {_choice_from_events('finish_reason')})",
         "feedback": "v_feedback",
         "guardrail_flags": f"json_extract_string({a}['app.guardrail_flags'], '$.arrayValue.values[*].stringValue')",
         "tags": "NULL",
