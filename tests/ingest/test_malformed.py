@@ -10,6 +10,7 @@ from typing import Any
 from paritylab.config import IngestConfig
 from paritylab.ingest.pipeline import BatchSummary, ingest_file
 from paritylab.ingest.redact import Redactor
+from paritylab.ingest.validate import MAX_TEXT_CHARS
 from paritylab.store import Store
 
 KEEP_ALL = IngestConfig(sample_rate=1.0)
@@ -92,6 +93,11 @@ WRAPPER_CASES: list[tuple[str, str | bytes, str]] = [
     ("empty input", w("v13", prompt=""), "input is empty"),
     ("ok without output", w("v14", response=None), "a successful call has no output"),
     ("long model", w("v15", model="m" * 300), "model name is empty or longer"),
+    (
+        "input past any context window",
+        w("v17", prompt="x" * (MAX_TEXT_CHARS + 1)),
+        "input is empty or longer",
+    ),
     ("long app", w("v16", app="a" * 300), "app name is longer"),
     (
         "duplicate id",
@@ -258,3 +264,12 @@ def test_malformed_otel_spans_and_skips(store: Store, tmp_path: Path) -> None:
     assert any("duplicate log id otel:" in r for r in reasons)
     assert batch.skipped_kinds == {"OTLP export without spans": 1, "span is not a GenAI call": 1}
     assert batch.stored == 1 and batch.seen == 7 and batch.reconciles()
+
+
+def test_a_long_context_call_is_stored_not_quarantined(store: Store, tmp_path: Path) -> None:
+    """A 200k-token RAG prompt (~800k characters) is a real call: it is stored whole."""
+    prompt = "<context>" + "Refunds take 5 days. " * 38_000 + "</context><question>How long?</question>"
+    path = write_lines(tmp_path / "long.jsonl", [w("long", prompt=prompt)])
+    batch = ingest_file(store, path, "wrapper", KEEP_ALL, redactor=Redactor())
+    [row] = store.rows("SELECT length(input_text) AS n, question FROM logs")
+    assert batch.stored == 1 and row["n"] == len(prompt) > 790_000 and row["question"] == "How long?"
