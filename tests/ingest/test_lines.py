@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from paritylab.ingest.lines import GZIP_CUT, UTF8_BOM, read_chunks
+from paritylab.ingest.lines import GZIP_CUT, UTF8_BOM, _first_block, read_chunks
 
 
 def expected_lines(data: bytes) -> list[tuple[int, str, str | None]]:
@@ -97,6 +97,23 @@ def test_a_gzip_file_cut_short_gives_every_line_before_the_cut(tmp_path: Path) -
     writer.flush()  # a writer that has not closed the file yet: every byte readable, no end marker
     (tmp_path / "open.jsonl.gz").write_bytes(sink.getvalue())
     assert read_all(tmp_path / "open.jsonl.gz", 1 << 20) == expected_lines(head)
+
+
+def test_a_gzip_file_packed_tighter_than_guessed_reads_in_growing_blocks(tmp_path: Path) -> None:
+    """The first block is sized from the file (a 1 KB log does not zero a 128 MB buffer); a gzip file
+    that unpacks to far more than guessed is read in growing blocks, every line exactly once."""
+    data = b"".join(
+        b'{"i": %d, "same": "%s"}\n' % (i, b"a" * 200) for i in range(40_000)
+    )  # ~9 MB, packs 50x+
+    path = tmp_path / "tight.jsonl.gz"
+    path.write_bytes(gzip.compress(data))
+    assert _first_block(path, 1 << 30) < len(data) // 4
+    assert read_all(path, 1 << 22) == expected_lines(data)
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(CONTENT["plain"])
+    assert _first_block(small, 1 << 27) == 1 << 16 and read_all(small, 1 << 27) == expected_lines(
+        CONTENT["plain"]
+    )
 
 
 def test_a_chunk_is_split_into_record_batches_for_parallel_scans(tmp_path: Path) -> None:
