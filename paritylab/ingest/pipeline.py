@@ -24,7 +24,7 @@ from paritylab.ingest.lines import Content, ContentDigest, file_content, prefetc
 from paritylab.ingest.tables import is_table, read_table_chunks
 from paritylab.store.db import Store
 from paritylab.store.ledger import utcnow
-from paritylab.store.sql import registered
+from paritylab.store.sql import int64_array, registered, string_array
 
 KEPT_BECAUSE = "coalesce(failure_kind, 'sampled')"
 # Up to this many kept rows, the already-stored check looks their ids up in the index of logs (_find_stored).
@@ -193,16 +193,21 @@ def _validate_and_redact(con: Any, redactor: Any, cfg: IngestConfig) -> tuple[in
 
 
 def _quarantine_rejected(con: Any, failures: dict[tuple[int, int], list[str]], job: Any) -> None:
+    import numpy as np
     import pyarrow as pa
 
-    reasons = pa.table(
-        {
-            "position": [p for p, _ in failures],
-            "sub": [s for _, s in failures],
-            "reasons": list(failures.values()),
-        }
+    # the reasons as an Arrow list array from their offsets: not pa.array (see store.sql)
+    offsets = np.cumsum([0, *(len(reasons) for reasons in failures.values())])
+    listed = string_array(reason for reasons in failures.values() for reason in reasons)
+    table = pa.table(
+        [
+            int64_array([p for p, _ in failures]),
+            int64_array([s for _, s in failures]),
+            pa.LargeListArray.from_arrays(int64_array(offsets), listed),
+        ],
+        names=["position", "sub", "reasons"],
     )
-    with registered(con, "gx_failures", reasons):
+    with registered(con, "gx_failures", table):
         con.execute(f"""INSERT INTO stage_quarantine
                        SELECT k.position, k.sub, k.log_id, {stage.RAW_OF}, f.reasons
                        FROM stage_kept k JOIN gx_failures f USING (position, sub)""")

@@ -301,19 +301,30 @@ def test_a_gzip_log_cut_short_stores_what_it_holds_and_the_complete_file_the_res
 
 def test_an_ingest_does_not_import_pandas_in_its_own_process(tmp_path: Path) -> None:
     """pandas costs ~0.3 CPU-s to import: only the validator process needs it (for GX). Every format,
-    redactions written back, GX's checks run over there."""
+    redactions written back, rows GX rejected quarantined with every reason, in their order."""
+    rejected = tmp_path / "rejected.jsonl"
+    rejected.write_text(
+        json.dumps({"request_id": "x", "ts": "2026-11-16T10:00:00Z", "model": "m", "prompt": "p",
+                    "response": "r", "latency_ms": -5, "input_tokens": -1}) + "\n"
+    )  # fmt: skip
     code = textwrap.dedent(f"""
         import sys
         from paritylab.config import load_settings
         from paritylab.ingest.run import ingest_paths
         settings = load_settings(env={{}}, store={str(tmp_path / "s.duckdb")!r})
-        batches = ingest_paths(settings, [{str(SAMPLE_LOGS)!r}])
+        batches = ingest_paths(settings, [{str(SAMPLE_LOGS)!r}, {str(rejected)!r}])
         redacted = sum(sum(b.redactions.values()) for b in batches)
-        print(sorted({{b.source_format for b in batches}}), redacted > 0,
-              sum(b.stored for b in batches) > 0, "pandas" in sys.modules)
+        print(sorted({{b.source_format for b in batches}}), redacted > 0, sum(b.stored for b in batches) > 0,
+              batches[-1].failed_validation, "pandas" in sys.modules)
         """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip().splitlines()[-1] == "['openai', 'otel', 'wrapper'] True True False"
+    assert out.stdout.strip().splitlines()[-1] == "['openai', 'otel', 'wrapper'] True True 1 False"
+    with open_store(tmp_path / "s.duckdb") as store:
+        [row] = store.rows("SELECT reasons FROM quarantine")
+    assert row["reasons"] == [
+        "input_tokens is negative or above 2000000",
+        "latency_ms is negative or above one hour",
+    ]
 
 
 def test_expand_paths_accepts_files_globs_and_directories() -> None:
