@@ -78,19 +78,21 @@ def part_text(part: str) -> str:
     )
 
 
-def content_text(content: str, sep: str = "chr(10)") -> str:
+def content_text(content: str) -> str:
     """A message's content (JSON) as text: a string as it is, a list of parts as their texts."""
     content = f"({content})"
     return (
         f"CASE json_type({content}) WHEN 'VARCHAR' THEN {content} ->> '$' WHEN 'ARRAY' THEN array_to_string("
-        f"list_transform(TRY_CAST({content} AS JSON[]), lambda p: {part_text('p')}), {sep}) "
+        f"list_transform(TRY_CAST({content} AS JSON[]), lambda p: {part_text('p')}), chr(10)) "
         f"WHEN 'NULL' THEN NULL ELSE {content}::VARCHAR END"
     )
 
 
 def tool_calls_text(calls: str) -> str:
     """A message's tool_calls (JSON list) as name(arguments) lines."""
-    return f"array_to_string(list_transform(TRY_CAST({calls} AS JSON[]), lambda t: {call_text('t')}), chr(10))"
+    return (
+        f"array_to_string(list_transform(TRY_CAST({calls} AS JSON[]), lambda t: {call_text('t')}), chr(10))"
+    )
 
 
 def message_text(message: str) -> str:

@@ -179,7 +179,7 @@ class _GzipUntilCut(io.RawIOBase):
 
 def _first_block(path: Path, chunk_bytes: int) -> int:
     """How much to read first: a small file in one block of its size (zeroing a 128 MB buffer for a 1 KB
-    file took longer than ingesting it: ~70 ms a file), a gzip file from a guess at its unpacked size
+    file took longer than ingesting it: ~90 ms a file), a gzip file from a guess at its unpacked size
     (blocks then grow to `chunk_bytes`)."""
     size = path.stat().st_size
     guess = size * 8 if path.name.endswith(".gz") else size + 1  # + 1: the read that finds the end
@@ -312,7 +312,6 @@ def _chunk(start: int, lines: pa.Array, defects: pa.Array) -> LineChunk:
 
 
 def _decode_line_by_line(raw_lines: list[bytes], start: int) -> LineChunk:
-
     lines: list[str] = []
     defects: list[str | None] = []
     for raw in raw_lines:

@@ -19,14 +19,9 @@ def _attrs(expr: str) -> str:
     )
 
 
-def _parts_text(parts: str) -> str:
-    """A message's parts as text: text parts' content, tool calls as name(arguments), tool results."""
-    return content_text(parts)
-
-
 def _messages_from_attr(attr: str) -> str:
     """gen_ai.*.messages (a JSON string of [{role, parts:[{type, content}]}]) -> [{role, content}]."""
-    text = _parts_text("m -> 'parts'")
+    text = content_text("m -> 'parts'")  # text parts, tool calls as name(arguments), results
     return (
         f"to_json(list_transform(TRY_CAST(TRY_CAST({attr} AS JSON) AS JSON[]), "
         f"lambda m: json_object('role', m ->> 'role', 'content', {text})))"
@@ -80,7 +75,7 @@ def otel_sql(source: str) -> str:
         "input_text": "NULL",
         "question": "NULL",
         "context": "NULL",
-        "output_text": f"coalesce({_parts_text(out_parts)}, {_choice_from_events('message.content')})",
+        "output_text": f"coalesce({content_text(out_parts)}, {_choice_from_events('message.content')})",
         "input_tokens": "v_input_tokens",
         "output_tokens": "v_output_tokens",
         "cost_usd": "NULL",
