@@ -40,6 +40,7 @@ def _reader(path: Path) -> str:
 STRUCTURED_FIELDS = ("messages", "context", "guardrails", "tags")
 # A CSV column with one bad cell is sniffed as text: its numbers and booleans are read back as such, and
 # what does not read stays a string, to be quarantined by the typed parse with its reason.
+FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 NUMBER_FIELDS = ("input_tokens", "output_tokens", "est_cost_usd", "cost_usd", "latency_ms", "feedback")
 
 
@@ -48,7 +49,14 @@ def _value(field: str, column: str, sql_type: str) -> str:
     if field in STRUCTURED_FIELDS and sql_type == "VARCHAR":
         return f"CASE WHEN left(ltrim({col}), 1) IN ('[', '{{') AND json_valid({col}) THEN {col}::JSON ELSE {col} END"
     if sql_type == "VARCHAR" and field in NUMBER_FIELDS:
-        return f"coalesce(TRY_CAST({col} AS BIGINT)::JSON, TRY_CAST({col} AS DOUBLE)::JSON, to_json({col}))"
+        number = f"TRY_CAST({col} AS DOUBLE)"
+        return (
+            f"coalesce(TRY_CAST({col} AS BIGINT)::JSON, CASE WHEN isfinite({number}) THEN {number}::JSON END, "
+            f"to_json({col}))"
+        )
+    if sql_type in FLOAT_TYPES and field in NUMBER_FIELDS:
+        # NaN / Infinity have no JSON form: as text, the typed parse names the cell ("expected a number")
+        return f"CASE WHEN isfinite({col}) THEN to_json({col}) ELSE to_json({col}::VARCHAR) END"
     if sql_type == "VARCHAR" and field == "ok":
         return f"coalesce(TRY_CAST({col} AS BOOLEAN)::JSON, to_json({col}))"
     return col

@@ -85,3 +85,25 @@ def test_a_wrongly_typed_cell_is_quarantined_with_its_row_number(tmp_path: Path)
         [bad] = store.rows("SELECT position, reasons FROM quarantine")
     assert (batch.stored, batch.quarantined) == (1, 1) and batch.reconciles()
     assert bad["position"] == 2 and "input_tokens: expected an integer" in bad["reasons"][0]
+
+
+@pytest.mark.parametrize("name", ["nan.csv", "nan.parquet"])
+def test_a_nan_or_infinite_number_cell_is_quarantined_as_that_cell(tmp_path: Path, name: str) -> None:
+    """A float column may hold NaN / inf, which a number field cannot be (a NaN cost would poison every
+    sum): the row is quarantined naming the cell, not as "invalid JSON" of our own JSON form of the row."""
+    path = tmp_path / name
+    rows = """SELECT * FROM (VALUES ('a', 'nan'::DOUBLE, 100.0), ('b', 0.1, 'inf'::DOUBLE), ('c', 0.2, 300.0))
+              v(trace_id, est_cost_usd, latency_ms)"""
+    columns = "'m' AS model, 'p' AS input, 'r' AS completion, '2026-11-20T10:00:00Z' AS created"
+    table = f"SELECT *, {columns} FROM ({rows})"
+    duckdb.execute(
+        f"COPY ({table}) TO '{path}' ({'FORMAT parquet' if name.endswith('parquet') else 'HEADER'})"
+    )
+    with open_store(tmp_path / "s.duckdb") as store:
+        batch = ingest_file(store, path, None, IngestConfig(columns=MAPPING), redactor=Redactor())
+        reasons = {
+            r["position"]: r["reasons"] for r in store.rows("SELECT position, reasons FROM quarantine")
+        }
+    assert (batch.stored, batch.quarantined) == (1, 2) and batch.reconciles()
+    assert reasons[1][0].startswith("est_cost_usd: expected a number") and "nan" in reasons[1][0].lower()
+    assert reasons[2][0].startswith("latency_ms: expected a number") and "inf" in reasons[2][0].lower()
