@@ -41,8 +41,8 @@ FAST_KEYS = {"wrapper": ["model"], "openai": ["response"], "otel": ["resourceSpa
 # A line that may hold one (`lax`, rare) keeps its text for Python's strict parser. A literal follows a
 # colon, a comma or an opening bracket: one regex each, as RE2 finds a regex's single first character
 # by memchr (one regex for all three took 2 CPU-s per 1M lines, these three 0.75).
-_LITERAL = r"\s*[-+]?(?i:nan|inf)"
-LAX_PATTERNS = (r",\s*(?:[}\]]|[-+]?(?i:nan|inf))", ":" + _LITERAL, r"\[" + _LITERAL)
+_NONFINITE = r"[-+]?(?i:nan|inf)"
+LAX_PATTERNS = (r",\s*(?:[}\]]|" + _NONFINITE + ")", r":\s*" + _NONFINITE, r"\[\s*" + _NONFINITE)
 # The seeded sampling hash in [0, 1): the same for a log id in every batch, so re-ingest samples alike.
 HASH_U = "('0x' || left(md5($seed || ':' || log_id), 12))::BIGINT / 281474976710656.0"
 

@@ -40,8 +40,8 @@ def _reader(path: Path) -> str:
 STRUCTURED_FIELDS = ("messages", "context", "guardrails", "tags")
 # A CSV column with one bad cell is sniffed as text: its numbers and booleans are read back as such, and
 # what does not read stays a string, to be quarantined by the typed parse with its reason.
-FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 NUMBER_FIELDS = ("input_tokens", "output_tokens", "est_cost_usd", "cost_usd", "latency_ms", "feedback")
+FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")  # the column types that can hold NaN / Infinity
 
 
 def _value(field: str, column: str, sql_type: str) -> str:
