@@ -14,7 +14,8 @@ import hashlib
 import io
 import queue
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
@@ -186,16 +187,18 @@ def _first_block(path: Path, chunk_bytes: int) -> int:
     return min(chunk_bytes, max(1 << 16, guess))
 
 
-def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None) -> Iterator[LineChunk]:
-    """Yield the file's lines in chunks of about `chunk_bytes`, never splitting a line. With `digest`
-    (a hashlib object), every byte of the file also goes through it: the content hash without a second
-    read.
+def read_chunks(
+    path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None, *, start: int = 0
+) -> Generator[LineChunk, None, None]:
+    """Yield the file's lines in chunks of about `chunk_bytes`, never splitting a line; the first line's
+    position is `start` + 1. With `digest` (a hashlib object), every byte of the file also goes through
+    it: the content hash without a second read.
 
     Each block is read into a fresh buffer behind the carried-over partial line (`readinto`: no
     concatenation copy) and handed to Arrow without copying; only the split lines are new memory.
     A UTF-8 byte order mark at the start (Windows tools write one) is not part of the first line. A gzip
     file cut short is read up to its cut: its last, unfinished line is a defect (GZIP_CUT)."""
-    position = 0
+    position = start
     carry = b""
     first = True
     block = _first_block(path, chunk_bytes)
@@ -227,7 +230,7 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None) 
                 position += len(chunk)
                 yield chunk
             was_cut = bool(getattr(fh, "cut", False))
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError; a corrupt block, zlib.error
         raise IngestError(f"cannot read {path}: {exc}", hint="is the file complete and not corrupt?") from exc
     if carry and was_cut:
         text = carry.decode("utf-8", errors="replace").replace("\x00", "\\u0000")

@@ -348,12 +348,21 @@ class Redactor:
         return redact_table(con, table, columns, self._stages, extras=self._extras, parts=parts)
 
     def begin_redact_table(
-        self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str], *, parts: int | None = None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        columns: list[str],
+        *,
+        parts: int | None = None,
+        group: str = "0",
     ) -> TableRedaction:
-        """`redact_table` in steps (see TableRedaction): rows may be dropped before `finish()`."""
+        """`redact_table` in steps (see TableRedaction): rows may be dropped before `finish()`; counts
+        per `group` (a SQL expression over the table's columns) in `group_counts` after it."""
         from paritylab.ingest.redact_table import TableRedaction
 
-        return TableRedaction(con, table, columns, self._stages, extras=self._extras, parts=parts)
+        return TableRedaction(
+            con, table, columns, self._stages, extras=self._extras, parts=parts, group=group
+        )
 
     @property
     def _extras(self) -> tuple[Stage, ...]:

@@ -38,7 +38,8 @@ class TableRedaction:
     them: the ingest drops the rows Great Expectations rejected, having run GX beside the redaction.
     A context manager: the work tables never outlive it. `parts`: how many work tables (threads); by
     default one per DuckDB thread, with at least PART_MIN_ROWS rows each; always one inside an open
-    transaction, whose tables other connections cannot see."""
+    transaction, whose tables other connections cannot see. `group`: a SQL expression over the table's
+    columns (an integer) by which `group_counts` splits the counts, as `finish` leaves them."""
 
     def __init__(
         self,
@@ -49,8 +50,10 @@ class TableRedaction:
         *,
         extras: tuple[Stage, ...] = (),
         parts: int | None = None,
+        group: str = "0",
     ) -> None:
         self._con, self._ref, self._stages = con, _table_ref(table), stages
+        self.group_counts: dict[int, Counter[str]] = {}
         self._cols = [ident(c) for c in columns]
         _check_columns(con, self._ref, table, columns)
         _check_extras_in_duckdb(con, extras)
@@ -59,7 +62,7 @@ class TableRedaction:
         self._parts: list[str] = []
         if self._cols:
             self._parts = _work_parts(
-                con, self._ref, self._cols, self._union, n_stages=len(stages), parts=parts
+                con, self._ref, self._cols, self._union, n_stages=len(stages), parts=parts, group=group
             )
 
     def __enter__(self) -> TableRedaction:
@@ -88,14 +91,15 @@ class TableRedaction:
 
     def finish(self) -> Counter[str]:
         """Redact (unless done), write back the values that changed; the counts per kind of the rows
-        still in the work tables."""
+        still in the work tables (per group: `group_counts`)."""
         if not self._parts:
             return Counter()
         con, cols = self._con, self._cols
         try:
             self.redact()
             work = " UNION ALL ".join(f"SELECT * FROM {part}" for part in self._parts)
-            counts = _tallies(con, f"({work})", self._stages)
+            self.group_counts = _tallies(con, f"({work})", self._stages)
+            counts = sum(self.group_counts.values(), Counter[str]())
             sets = ", ".join(f"{c} = w.{c}" for c in cols)
             changed = " OR ".join(f"t.{c} IS DISTINCT FROM w.{c}" for c in cols)
             con.execute(
@@ -120,7 +124,14 @@ class TableRedaction:
 
 
 def _work_parts(
-    con: duckdb.DuckDBPyConnection, ref: str, cols: list[str], union: str, *, n_stages: int, parts: int | None
+    con: duckdb.DuckDBPyConnection,
+    ref: str,
+    cols: list[str],
+    union: str,
+    *,
+    n_stages: int,
+    parts: int | None,
+    group: str,
 ) -> list[str]:
     """The rows of `ref` matching `union` in some column, copied to work tables; their names. One part
     is a TEMP table; several are tables in SCRATCH, split by a hash of the rowid (not the rowid itself:
@@ -131,6 +142,7 @@ def _work_parts(
     # _pl_n<i>: matches of stage i per row; _pl_p<j>: column j as the current pass found it.
     extra_cols = [f"0::BIGINT AS _pl_n{i}" for i in range(n_stages)]
     extra_cols += [f"{c} AS _pl_p{j}" for j, c in enumerate(cols)] + ["true AS _pl_active"]
+    extra_cols.append(f"({group})::BIGINT AS _pl_group")
     con.execute(
         f"CREATE TEMP TABLE {work} AS SELECT rowid AS _pl_rid, {', '.join(cols)}, {', '.join(extra_cols)} "
         f"FROM {ref} WHERE {any_hit}"
@@ -229,15 +241,19 @@ def _compact(con: duckdb.DuckDBPyConnection, work: str) -> None:
     con.execute(f"CREATE OR REPLACE {temp}TABLE {work} AS SELECT * FROM {work}")
 
 
-def _tallies(con: duckdb.DuckDBPyConnection, work: str, stages: tuple[Stage, ...]) -> Counter[str]:
+def _tallies(con: duckdb.DuckDBPyConnection, work: str, stages: tuple[Stage, ...]) -> dict[int, Counter[str]]:
+    """The counts per kind of the work rows, per group (groups without any left out)."""
+    sums = ", ".join(f"sum(_pl_n{i})" for i in range(len(stages)))
     # fetchall: a half-read result blocks register() in DuckDB 2
-    [sums] = con.execute(
-        f"SELECT {', '.join(f'sum(_pl_n{i})' for i in range(len(stages)))} FROM {work}"
-    ).fetchall()
-    counts: Counter[str] = Counter()
-    for stage, n in zip(stages, sums, strict=False):
-        counts[stage.kind] += int(n or 0)
-    return +counts  # drop zero counts, like the Python path
+    found = con.execute(f"SELECT _pl_group, {sums} FROM {work} GROUP BY 1").fetchall()
+    tallies: dict[int, Counter[str]] = {}
+    for group, *per_stage in found:
+        counts: Counter[str] = Counter()
+        for stage, n in zip(stages, per_stage, strict=False):
+            counts[stage.kind] += int(n or 0)
+        if +counts:  # drop zero counts, like the Python path
+            tallies[int(group)] = +counts
+    return tallies
 
 
 def _one_pass(con: duckdb.DuckDBPyConnection, work: str, cols: list[str], stages: tuple[Stage, ...]) -> None:

@@ -5,6 +5,10 @@ problems and duplicate ids to quarantine -> seeded sampling. Every row ends in e
 stage_skipped, stage_quarantine, stage_kept, or the sampled-out count, which is what lets the batch
 reconcile exactly. stage_kept is the one table holding full texts: later steps delete from it, never
 copy it.
+
+Several small files can be staged together, each still its own batch: a row's `position` is its line
+number plus the file's index in the group shifted by FILE_SHIFT bits (FILE_OF and LINE_OF take them
+apart), and everything counted per batch is counted per file. One file is a group of one (index 0).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ if TYPE_CHECKING:
     from paritylab.config import IngestConfig
 
 _SQL = {"wrapper": wrapper_sql, "openai": openai_sql, "otel": otel_sql}
+FILE_SHIFT = 40  # 10^12 lines a file, 2^23 files a group
+FILE_OF = f"(position >> {FILE_SHIFT})"
+LINE_OF = f"(position & {(1 << FILE_SHIFT) - 1})"
 # The raw text of a stage_kept row `k` for quarantine: its own (an OTLP span), else its line's.
 RAW_OF = "coalesce(k.raw, (SELECT l.raw FROM stage_lines l WHERE l.position = k.position))"
 # Re-reads the source (lines.read_chunks or tables.read_table_chunks) for rows whose text the scan let go.
@@ -39,9 +46,9 @@ def create_stage(con: duckdb.DuckDBPyConnection) -> None:
         DROP TABLE IF EXISTS stage_lines; DROP TABLE IF EXISTS stage_kept;""")
 
 
-def finish_scan(con: duckdb.DuckDBPyConnection, fmt: str) -> int:
+def finish_scan(con: duckdb.DuckDBPyConnection, fmt: str) -> dict[int, int]:
     """Settle what the scan left open (strict JSON, OTLP exports without spans), move skipped lines and
-    defects out; return how many lines are records."""
+    defects out; return how many lines are records, per file of the group."""
     _strict_json(con)
     if fmt == "otel":  # an export with no spans holds no record: it is skipped (and counted), not parsed
         con.execute("""UPDATE stage_lines SET outcome = 'skip', reason = 'OTLP export without spans'
@@ -50,7 +57,13 @@ def finish_scan(con: duckdb.DuckDBPyConnection, fmt: str) -> int:
     con.execute("INSERT INTO stage_skipped SELECT position, reason FROM stage_lines WHERE outcome = 'skip'")
     con.execute("""INSERT INTO stage_quarantine SELECT position, sub, NULL, raw, [reason] FROM stage_lines
                    WHERE outcome = 'defect'""")
-    return _one(con, "SELECT count(*) FROM stage_lines WHERE outcome = 'record'")
+    return per_file(con, "stage_lines WHERE outcome = 'record'")
+
+
+def per_file(con: duckdb.DuckDBPyConnection, rows: str) -> dict[int, int]:
+    """{file index: count} of `rows` (a table, with a WHERE clause if need be); files without any are absent."""
+    found = con.execute(f"SELECT {FILE_OF}, count(*) FROM {rows} GROUP BY 1").fetchall()
+    return {int(file): int(n) for file, n in found}
 
 
 def _strict_json(con: duckdb.DuckDBPyConnection) -> None:
@@ -79,22 +92,24 @@ def _reject_constant(name: str) -> None:
 
 def parse_sampled(
     con: duckdb.DuckDBPyConnection, fmt: str, cfg: IngestConfig, reread: Reread
-) -> tuple[int, int]:
-    """Full parse into stage_kept of every record sampling may keep; return (records, sampled out here).
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Full parse into stage_kept of every record sampling may keep; return (records, parsed) per file
+    (the difference was sampled out here).
 
     The scan kept the text of every row that is not certainly sampled out; a row is still needed when
     its log id occurs more than once (the later copies are quarantined as duplicates, with their text):
     those few texts, if the scan let them go, are read again from the source."""
     if fmt in LIGHT:
-        records = _one(con, "SELECT count(*) FROM stage_lines WHERE outcome = 'record'")
-        con.execute("""CREATE OR REPLACE TEMP TABLE stage_dups AS SELECT log_id FROM stage_lines
-                       WHERE outcome = 'record' GROUP BY 1 HAVING count(*) > 1""")
+        records = per_file(con, "stage_lines WHERE outcome = 'record'")
+        # a repeated id is a duplicate within its file only (a later file's copy is already stored)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_dups AS SELECT {FILE_OF} AS file, log_id
+                        FROM stage_lines WHERE outcome = 'record' GROUP BY 1, 2 HAVING count(*) > 1""")
         if _one(con, "SELECT count(*) FROM stage_dups"):  # rare: spare the UPDATE's pass otherwise
-            con.execute("""UPDATE stage_lines SET keep = true WHERE outcome = 'record' AND NOT keep
-                           AND log_id IN (SELECT log_id FROM stage_dups)""")
+            con.execute(f"""UPDATE stage_lines SET keep = true WHERE outcome = 'record' AND NOT keep
+                            AND ({FILE_OF}, log_id) IN (SELECT file, log_id FROM stage_dups)""")
             _fill_missing_text(con, reread, cfg.record_logger)
         con.execute("DROP TABLE stage_dups")
-        parsed = _one(con, "SELECT count(*) FROM stage_lines WHERE outcome = 'record' AND keep")
+        parsed = per_file(con, "stage_lines WHERE outcome = 'record' AND keep")
     # A line's text stays in stage_lines (RAW_OF finds it for quarantine); an OTLP row's is its span.
     raw = "raw" if fmt not in LIGHT else "NULL::VARCHAR AS raw"
     source = f"""(SELECT position, sub, {raw}, coalesce(stripped, raw) AS payload FROM stage_lines
@@ -102,8 +117,8 @@ def parse_sampled(
     parse = _derived(_SQL[fmt](source), spans=fmt == "otel")
     con.execute(f"CREATE OR REPLACE TEMP TABLE stage_kept AS {parse}", _params(cfg))
     if fmt not in LIGHT:  # OTLP: the records are the spans the parse fanned out
-        records = parsed = _one(con, "SELECT count(*) FROM stage_kept")
-    return records, records - parsed
+        records = parsed = per_file(con, "stage_kept")
+    return records, parsed
 
 
 def drop_lines(con: duckdb.DuckDBPyConnection) -> None:
@@ -169,19 +184,20 @@ def _params(cfg: IngestConfig) -> dict[str, Any]:
 
 
 def split_parsed(con: duckdb.DuckDBPyConnection) -> None:
-    """Non-GenAI spans are skipped; rows with type problems or a log id seen earlier are quarantined.
-    Ranks come from the small columns only; the texts stay where they are."""
+    """Non-GenAI spans are skipped; rows with type problems or a log id seen earlier in their file are
+    quarantined. Ranks come from the small columns only; the texts stay where they are."""
     columns = {r[0] for r in con.execute("DESCRIBE stage_kept").fetchall()}
     if "is_genai" in columns:
         con.execute(
             "INSERT INTO stage_skipped SELECT position, 'span is not a GenAI call' FROM stage_kept WHERE NOT is_genai"
         )
         con.execute("DELETE FROM stage_kept WHERE NOT is_genai; ALTER TABLE stage_kept DROP COLUMN is_genai")
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE stage_ranks AS
         SELECT position, sub, len(problems) > 0 AS has_problems,
-               row_number() OVER (PARTITION BY log_id ORDER BY position, sub) AS copy,
-               first_value(position) OVER (PARTITION BY log_id ORDER BY position, sub) AS first_position
+               row_number() OVER (PARTITION BY {FILE_OF}, log_id ORDER BY position, sub) AS copy,
+               first_value({LINE_OF}) OVER (PARTITION BY {FILE_OF}, log_id ORDER BY position, sub)
+                 AS first_position
         FROM stage_kept""")
     # usually none: then the join with every kept row's columns is spared
     if _one(con, "SELECT count(*) FROM stage_ranks WHERE has_problems OR copy > 1"):
@@ -198,8 +214,10 @@ def split_parsed(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def sample(con: duckdb.DuckDBPyConnection, cfg: IngestConfig) -> None:
-    """Keep every failure; keep successes by a seeded hash of the log id (rate, or a fixed count)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE stage_counts AS SELECT count(*) AS candidates FROM stage_kept")
+    """Keep every failure; keep successes by a seeded hash of the log id (rate, or a fixed count per file).
+    The rows sampling looked at are counted per file first (stage_counts)."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_counts AS
+                    SELECT {FILE_OF} AS file, count(*) AS candidates FROM stage_kept GROUP BY 1""")
     if cfg.sample_count is None:
         con.execute(
             "DELETE FROM stage_kept WHERE failure_kind IS NULL AND NOT coalesce(u < ?, false)",
@@ -207,9 +225,9 @@ def sample(con: duckdb.DuckDBPyConnection, cfg: IngestConfig) -> None:
         )
         return
     con.execute(
-        """DELETE FROM stage_kept WHERE (position, sub) IN (
+        f"""DELETE FROM stage_kept WHERE (position, sub) IN (
              SELECT position, sub FROM (
-               SELECT position, sub, row_number() OVER (ORDER BY u, log_id) AS rank
+               SELECT position, sub, row_number() OVER (PARTITION BY {FILE_OF} ORDER BY u, log_id) AS rank
                FROM stage_kept WHERE failure_kind IS NULL)
              WHERE rank > ?)""",
         [cfg.sample_count],

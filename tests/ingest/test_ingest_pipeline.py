@@ -97,9 +97,9 @@ def test_rows_stored_before_are_found_by_either_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lookup_max: int
 ) -> None:
     """A log that grew since it was last ingested: its old rows are already stored, its new ones are not."""
-    from paritylab.ingest import pipeline
+    from paritylab.ingest import batches
 
-    monkeypatch.setattr(pipeline, "INDEX_LOOKUP_MAX_IDS", lookup_max)
+    monkeypatch.setattr(batches, "INDEX_LOOKUP_MAX_IDS", lookup_max)
     settings = load_settings(env={}, store=tmp_path / "s.duckdb")
     lines = (SAMPLE_LOGS / "openai-requests.jsonl").read_text().splitlines(keepends=True)
     log = tmp_path / "app.jsonl"
@@ -183,16 +183,16 @@ def test_an_interrupted_ingest_leaves_nothing_and_a_rerun_completes(tmp_path: Pa
         "import os, sys\n"
         "from pathlib import Path\n"
         "from paritylab.config import IngestConfig\n"
-        "from paritylab.ingest import pipeline\n"
+        "from paritylab.ingest import batches, pipeline\n"
         "from paritylab.ingest.redact import Redactor\n"
         "from paritylab.store import open_store\n"
-        "real = pipeline._write\n"
+        "real = batches.write\n"
         "def crash(store, *a):\n"
         "    store.con.execute('BEGIN TRANSACTION')\n"
         '    store.con.execute("INSERT INTO stored_logs (log_id, status, kept_because, source_format, '
         "source, position, batch_id) VALUES ('partial', 'ok', 'x', 'x', 'x', 0, 'x')\")\n"
         "    os._exit(9)\n"
-        "pipeline._write = crash\n"
+        "batches.write = crash\n"
         "with open_store(Path(sys.argv[1])) as db:\n"
         "    pipeline.ingest_file(db, Path(sys.argv[2]), None, IngestConfig(), redactor=Redactor())\n"
     )

@@ -1,0 +1,120 @@
+"""Small files are staged in groups; each file must still come out as the batch it would be alone: the same
+rows stored, quarantined and counted, as if the files had been ingested one after the other."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paritylab.config import IngestConfig, Settings, load_settings
+from paritylab.errors import IngestError
+from paritylab.ingest import run
+from paritylab.ingest.run import ingest_paths
+from paritylab.store import open_store
+from tests.ingest.test_ingest_pipeline import SAMPLE_LOGS
+from tests.ingest.test_malformed import w
+
+NOT_COMPARED = {"batch_id", "seconds", "timings", "staged_with"}
+
+
+def _folder(root: Path) -> Path:
+    """The sample logs (three formats, gzip, logging lines) and small files made to cross each other:
+    ids repeated within and across files, a file's copy, an empty file, a format change between."""
+    logs = root / "logs"
+    shutil.copytree(SAMPLE_LOGS, logs)
+    a = [
+        w("r1", prompt="<question>mail me at jo@example.com</question>"),
+        w("r2"),
+        w("r2", response="again"),  # a duplicate in its own file: quarantined
+        '{"request_id": "req_cut", "prompt": ',
+        w("r9", latency_ms=-5),  # fails Great Expectations here, stored from b
+        w("r3", prompt="<question>card 4111 1111 1111 1111</question>"),
+        w("r10", ok=False, error="Timeout", response=None),
+    ]
+    b = [w("r3"), w("r9"), w("r11", feedback=-1), "", w("r1", response="seen in a")]
+    (logs / "a.jsonl").write_text("\n".join(a) + "\n")
+    (logs / "b.jsonl").write_text("\n".join(b) + "\n")
+    (logs / "c-copy-of-a.jsonl").write_text("\n".join(a) + "\n")
+    (logs / "d-empty.jsonl").write_text("")
+    (logs / "e.log").write_text(
+        f"INFO:llm_calls:{w('r12')}\nINFO:httpx:HTTP Request: POST https://api.example.com 200\n"
+    )
+    with gzip.open(logs / "f.jsonl.gz", "wt") as fh:
+        fh.write("\n".join(w(f"g{i}", feedback=-1 if i % 3 == 0 else None) for i in range(40)) + "\n")
+    openai = {"id": "chatcmpl-x", "request": {"model": "m", "messages": [{"role": "user", "content": "hi"}]}}
+    openai["response"] = {"choices": [{"message": {"role": "assistant", "content": "hello"}}]}
+    (logs / "g-openai.jsonl").write_text(json.dumps(openai) + "\n")
+    (logs / "h.jsonl").write_text("\n".join([w("r13"), w("r2", response="later file")]) + "\n")
+    return logs
+
+
+def _store_contents(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    with open_store(settings.store) as db:
+        return {
+            "logs": db.rows("SELECT * EXCLUDE (batch_id) FROM stored_logs ORDER BY log_id"),
+            "quarantine": db.rows(
+                "SELECT * EXCLUDE (batch_id, created_at) FROM quarantine ORDER BY quarantine_id"
+            ),
+            "batches": db.rows(
+                "SELECT * EXCLUDE (batch_id, started_at, finished_at) FROM ingest_batches ORDER BY source"
+            ),
+        }
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [IngestConfig(sample_rate=1.0), IngestConfig(sample_rate=0.3), IngestConfig(sample_count=3)],
+    ids=["keep all", "rate", "count"],
+)
+def test_grouped_files_are_stored_as_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cfg: IngestConfig
+) -> None:
+    logs = _folder(tmp_path)
+    results = {}
+    for mode in ("grouped", "alone"):
+        if mode == "alone":
+            monkeypatch.setattr(run, "GROUP_FILE_MAX_BYTES", -1)
+        settings = load_settings(env={}, store=tmp_path / f"{mode}.duckdb").model_copy(update={"ingest": cfg})
+        summaries = ingest_paths(settings, [str(logs)])
+        assert all(s.reconciles() for s in summaries)
+        staged = [s.staged_with for s in summaries if not s.unchanged]
+        assert max(staged) > 1 if mode == "grouped" else set(staged) == {1}
+        summary_fields = [{k: v for k, v in asdict(s).items() if k not in NOT_COMPARED} for s in summaries]
+        results[mode] = (summary_fields, _store_contents(settings))
+    assert results["grouped"] == results["alone"]
+    summaries, stored = results["grouped"]
+    by_name = {Path(s["source"]).name: s for s in summaries}
+    assert by_name["c-copy-of-a.jsonl"]["unchanged"] and by_name["d-empty.jsonl"]["seen"] == 0
+    if cfg.sample_rate == 1.0 and cfg.sample_count is None:
+        assert by_name["a.jsonl"]["redactions"] == {"EMAIL": 1, "CARD": 1}
+        assert (by_name["b.jsonl"]["stored"], by_name["b.jsonl"]["already_stored"]) == (2, 2)  # r9, r11
+        assert by_name["h.jsonl"]["already_stored"] == 1  # r2, stored from a
+        reasons = [r["reasons"] for r in stored["quarantine"] if r["source"].endswith("/a.jsonl")]
+        assert sorted(" ".join(r) for r in reasons) == [
+            "duplicate log id wrapper:req_r2 (first at line 2)",
+            "invalid JSON: Expecting value (character 36)",
+            "latency_ms is negative or above one hour",
+        ]
+
+
+@pytest.mark.parametrize("fmt", [None, "wrapper"], ids=["found reading its format", "found staging it"])
+def test_a_file_that_cannot_be_read_leaves_the_files_before_it_stored(
+    tmp_path: Path, fmt: str | None
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.jsonl").write_text(w("a1") + "\n")
+    (logs / "b.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip data")
+    (logs / "c.jsonl").write_text(w("c1") + "\n")
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    with pytest.raises(IngestError, match=r"b\.jsonl\.gz"):
+        ingest_paths(settings, [str(logs)], fmt)
+    with open_store(settings.store) as db:
+        assert db.rows("SELECT log_id FROM stored_logs") == [{"log_id": "wrapper:req_a1"}]
+        assert [Path(r["source"]).name for r in db.rows("SELECT source FROM ingest_batches")] == ["a.jsonl"]
