@@ -60,10 +60,8 @@ def main() -> None:
         alone_s, _, alone_ok = timed_ingest(root / "alone.duckdb", alone, cfg)
     per_grouped, per_alone = grouped_s / len(paths) * 1000, alone_s / len(alone) * 1000
     print(f"{args.files} files of {args.lines} lines ({seen} lines), sample rate 0.1")
-    print(
-        f"staged in groups: {grouped_s:.2f} s = {per_grouped:.1f} ms a file, {len(paths) / grouped_s:.0f} files/s,"
-        f" {seen / grouped_s / 1000:.1f}k rows/s; reconciles: {ok}"
-    )
+    rates = f"{len(paths) / grouped_s:.0f} files/s, {seen / grouped_s / 1000:.1f}k rows/s"
+    print(f"staged in groups: {grouped_s:.2f} s = {per_grouped:.1f} ms a file, {rates}; reconciles: {ok}")
     print(
         f"one at a time ({len(alone)} files): {alone_s:.2f} s = {per_alone:.0f} ms a file; reconciles: "
         f"{alone_ok}; groups are {per_alone / per_grouped:.0f}x faster a file"
