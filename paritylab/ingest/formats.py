@@ -39,11 +39,12 @@ OPENAI_LOG_ID = "'openai:' || coalesce(v_id, left(sha256(payload), 32))"
 
 
 def openai_status(response_type: str) -> str:
-    """An OpenAI-style log is a failed call when it has an error or no response; `response_type` is the
+    """A request/response log is a failed call when it has an error (the log's, or the response's own:
+    a failed Responses API call, an Anthropic error body) or no response; `response_type` is the
     json_type of its response."""
     return (
-        f"CASE WHEN v_error IS NOT NULL OR {response_type} IS NULL OR {response_type} = 'NULL' "
-        "THEN 'error' ELSE 'ok' END"
+        f"CASE WHEN v_error IS NOT NULL OR v_response_error IS NOT NULL OR {response_type} IS NULL "
+        f"OR {response_type} = 'NULL' THEN 'error' ELSE 'ok' END"
     )
 
 
@@ -73,7 +74,7 @@ def part_text(part: str) -> str:
     part = f"({part})"  # `x -> 'k' ->> '$'` would apply ->> to 'k'
     return (
         f"CASE WHEN json_type({part}) = 'VARCHAR' THEN {part} ->> '$' ELSE coalesce({part} ->> 'text', "
-        f"{part} ->> 'content', {call_text(part)}, {part} ->> 'response', "
+        f"{part} ->> 'content', {part} ->> 'refusal', {call_text(part)}, {part} ->> 'response', "
         f"'[' || coalesce({part} ->> 'type', 'part') || ']') END"
     )
 
@@ -102,6 +103,30 @@ def message_text(message: str) -> str:
     return (
         f"coalesce({content_text(content)}, {message} ->> 'refusal', "
         f"nullif({tool_calls_text(calls)}, ''), {call_text(legacy)})"
+    )
+
+
+def output_items_text(output: str) -> str:
+    """A Responses API `output` (JSON list of items) as text: its messages' content and its function calls
+    as name(arguments); other items (reasoning, tool runs) say nothing. NULL when nothing is said."""
+    said = content_text("o -> 'content'")
+    item = f"CASE o ->> 'type' WHEN 'message' THEN {said} WHEN 'function_call' THEN {call_text('o')} END"
+    return f"nullif(array_to_string(list_transform(TRY_CAST({output} AS JSON[]), lambda o: {item}), chr(10)), '')"
+
+
+def request_messages(messages: str, system: str) -> str:
+    """The request's messages (JSON), in chat form: OpenAI's as they are; Anthropic's with their separate
+    `system` first, as a system message; a Responses API `input` string as one user message (and its
+    `instructions` as the system message)."""
+    listed = (
+        f"CASE json_type({messages}) WHEN 'VARCHAR' THEN [json_object('role', 'user', 'content', "
+        f"{messages} ->> '$')] ELSE TRY_CAST({messages} AS JSON[]) END"
+    )
+    system_message = f"json_object('role', 'system', 'content', {content_text(system)})"
+    return (
+        f"CASE WHEN {system} IS NULL AND json_type({messages}) IS DISTINCT FROM 'VARCHAR' THEN {messages} "
+        f"ELSE to_json(CASE WHEN {system} IS NULL THEN {listed} "
+        f"ELSE list_prepend({system_message}, coalesce({listed}, [])) END) END"
     )
 
 
@@ -169,13 +194,33 @@ def openai_sql(source: str) -> str:
         field("id", r.first("$.id"), "str"),
         field("created_at", r.first("$.created_at"), "ts"),
         field("model", r.first("$.request.model", "$.response.model"), "str"),
-        field("messages", r.first("$.request.messages"), "json"),
+        # Chat Completions; Anthropic Messages: system apart, content blocks; Responses API: input, output
+        field("messages", r.first("$.request.messages", "$.request.input"), "json"),
+        field("system", r.first("$.request.system", "$.request.instructions"), "json"),
         field("message", r.first("$.response.choices[0].message"), "json"),
-        field("finish_reason", r.first("$.response.choices[0].finish_reason"), "str"),
-        field("prompt_tokens", r.first("$.response.usage.prompt_tokens"), "int"),
-        field("completion_tokens", r.first("$.response.usage.completion_tokens"), "int"),
+        field("content", r.first("$.response.content"), "json"),
+        field("output", r.first("$.response.output"), "json"),
+        field(
+            "finish_reason",
+            r.first(
+                "$.response.choices[0].finish_reason",
+                "$.response.stop_reason",
+                "$.response.incomplete_details.reason",
+                "$.response.status",
+            ),
+            "str",
+        ),
+        field(
+            "prompt_tokens", r.first("$.response.usage.prompt_tokens", "$.response.usage.input_tokens"), "int"
+        ),
+        field(
+            "completion_tokens",
+            r.first("$.response.usage.completion_tokens", "$.response.usage.output_tokens"),
+            "int",
+        ),
         field("latency_ms", r.first("$.latency_ms"), "num"),
         field("error", r.first("$.error"), "text"),
+        field("response_error", r.first("$.response.error"), "text"),
         field("app", r.first("$.metadata.app"), "str"),
         field("prompt_version", r.first("$.metadata.prompt_version"), "str"),
         field("feedback", r.first("$.metadata.feedback"), "int"),
@@ -189,17 +234,18 @@ def openai_sql(source: str) -> str:
         "app": "v_app",
         "model": "v_model",
         "prompt_version": "v_prompt_version",
-        "input_messages": "v_messages",
-        "input_text": _flatten("v_messages"),
+        "input_messages": request_messages("v_messages", "v_system"),
+        "input_text": _flatten(request_messages("v_messages", "v_system")),
         "question": "NULL",
         "context": "NULL",
-        "output_text": message_text("v_message"),
+        "output_text": f"coalesce({message_text('v_message')}, {content_text('v_content')}, "
+        f"{output_items_text('v_output')})",
         "input_tokens": "v_prompt_tokens",
         "output_tokens": "v_completion_tokens",
         "cost_usd": "v_cost_usd",
         "latency_ms": "v_latency_ms",
         "status": openai_status(r.first("$.response").type),
-        "error": "v_error",
+        "error": "coalesce(v_error, v_response_error)",
         "finish_reason": "v_finish_reason",
         "feedback": "v_feedback",
         "guardrail_flags": "v_guardrails",

@@ -102,8 +102,7 @@ def ingest_group(
     with _phase(timings, "scan"):  # read, classify and light-parse every line
         lines, record_lines = _stage_group(con, paths, parse_as, cfg, progress=progress, digests=digests)
     with _phase(timings, "parse + sample"):
-        reread = lambda: (chunk for _, chunk in _group_chunks(paths, cfg))  # noqa: E731
-        records, parsed = stage.parse_sampled(con, parse_as, cfg, reread)
+        records, parsed = stage.parse_sampled(con, parse_as, cfg, lambda: _group_lines(paths, cfg))
         stage.split_parsed(con)
         stage.sample(con, cfg)
     with _phase(timings, "validate + redact"):
@@ -181,6 +180,11 @@ def _group_chunks(paths: list[Path], cfg: IngestConfig, digests: list[Any] | Non
             chunks = read_chunks(path, digest=digests[i] if digests else None, start=i << stage.FILE_SHIFT)
         for chunk in chunks:
             yield i, chunk
+
+
+def _group_lines(paths: list[Path], cfg: IngestConfig) -> Iterator[Any]:
+    """The group's chunks again (stage.parse_sampled's second read, rare)."""
+    return (chunk for _, chunk in _group_chunks(paths, cfg))
 
 
 def _scan_batches(pieces: Iterator[Any]) -> Iterator[list[Any]]:

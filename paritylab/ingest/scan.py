@@ -71,6 +71,7 @@ def _openai_light() -> tuple[list[str], list[Field], dict[str, str]]:
     fields = [
         field("id", "s.id", "str"),
         field("error", "s.error", "text"),
+        field("response_error", "json_extract(s.response, '$.error')", "text"),
         field("latency_ms", "s.latency_ms", "num"),
         field("feedback", "json_extract(s.metadata, '$.feedback')", "int"),
         field("guardrails", "json_extract(s.metadata, '$.guardrails')", "strlist"),

@@ -103,9 +103,9 @@ def field(name: str, source: str | JsonValue, kind: str) -> Field:
         f"THEN {as_double} / 1000 ELSE {as_double} END) END",
         "strlist": f"CASE WHEN {jt} = 'ARRAY' THEN TRY_CAST({v.json} AS VARCHAR[]) END",
         "json": f"CASE WHEN {jt} NOT IN ('NULL') THEN {v.json} END",
-        # free text, or an {"type", "message"} error object rendered as "type: message"
-        "text": f"CASE WHEN {jt} = 'OBJECT' THEN coalesce(({v.json} ->> 'type') || ': ' || "
-        f"({v.json} ->> 'message'), {text}) WHEN {jt} <> 'NULL' THEN {text} END",
+        # free text, or an {"type" | "code", "message"} error object rendered as "type: message"
+        "text": f"CASE WHEN {jt} = 'OBJECT' THEN coalesce(coalesce({v.json} ->> 'type', {v.json} ->> 'code') "
+        f"|| ': ' || ({v.json} ->> 'message'), {text}) WHEN {jt} <> 'NULL' THEN {text} END",
     }[kind]
     wanted = {
         "str": "a string",

@@ -98,3 +98,90 @@ def test_otel_tool_call_parts_and_the_output_message_finish_reason(store: Store,
         row["input_text"]
         == 'user: Weather in Paris?\nassistant: get_weather({"city":"Paris"})\ntool: rainy, 12C'
     )
+
+
+def envelope(log_id: str, request: dict[str, Any], response: dict[str, Any] | None) -> str:
+    return json.dumps(
+        {"id": log_id, "created_at": "2026-11-16T10:00:00Z", "request": request, "response": response}
+    )
+
+
+def anthropic(content: list[dict[str, Any]], stop: str = "end_turn") -> dict[str, Any]:
+    return {"type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": content,
+            "stop_reason": stop, "usage": {"input_tokens": 25, "output_tokens": 11}}  # fmt: skip
+
+
+def responses(output: list[dict[str, Any]], status: str = "completed", **extra: Any) -> dict[str, Any]:
+    return {"object": "response", "model": "gpt-4.1", "status": status, "output": output, "error": None,
+            "incomplete_details": None, "usage": {"input_tokens": 30, "output_tokens": 8},
+            **extra}  # fmt: skip
+
+
+def test_anthropic_messages_and_responses_api_logs_are_read(store: Store, tmp_path: Path) -> None:
+    """Request/response logs of Anthropic's Messages API and OpenAI's Responses API: system prompt,
+    content blocks, tool use, output items, usage and stop reasons (they were quarantined: no output)."""
+    ask = {
+        "model": "claude-sonnet-4-5",
+        "system": "Be brief.",
+        "messages": [{"role": "user", "content": "Refunds?"}],
+    }
+    blocks = {"model": "claude-sonnet-4-5", "system": [{"type": "text", "text": "Use tools."}],
+              "messages": [{"role": "user", "content": [{"type": "text", "text": "Weather?"}]}]}  # fmt: skip
+    tool_use = {"type": "tool_use", "id": "t1", "name": "get_weather", "input": {"city": "Paris"}}
+    said = {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "5 days."}]}
+    refused = {"type": "message", "role": "assistant", "content": [{"type": "refusal", "refusal": "No."}]}
+    call = {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": '{"city":"Paris"}'}
+    items = [{"role": "user", "content": [{"type": "input_text", "text": "Weather?"}]}]
+    lines = [
+        envelope("a-text", ask, anthropic([{"type": "text", "text": "5 to 10 days."}])),
+        envelope("a-tool", blocks, anthropic([{"type": "text", "text": "Checking."}, tool_use], "tool_use")),
+        envelope("r-text", {"model": "gpt-4.1", "instructions": "Be brief.", "input": "Refunds?"},
+                 responses([said])),
+        envelope("r-call", {"model": "gpt-4.1", "input": items}, responses([{"type": "reasoning"}, call])),
+        envelope("r-refusal", {"model": "gpt-4.1", "input": "Hack it"}, responses([refused])),
+        envelope("r-cut", {"model": "gpt-4.1", "input": "Long?"},
+                 responses([said], "incomplete", incomplete_details={"reason": "max_output_tokens"})),
+    ]  # fmt: skip
+    rows = stored(store, tmp_path, lines, "openai")
+    assert rows["a-text"] == {
+        "log_id": "openai:a-text", "output_text": "5 to 10 days.", "finish_reason": "end_turn",
+        "input_text": "system: Be brief.\nuser: Refunds?",
+    }  # fmt: skip
+    assert rows["a-tool"]["output_text"] == 'Checking.\nget_weather({"city":"Paris"})'
+    assert rows["a-tool"]["input_text"] == "system: Use tools.\nuser: Weather?"
+    assert rows["a-tool"]["finish_reason"] == "tool_use"
+    assert rows["r-text"]["input_text"] == "system: Be brief.\nuser: Refunds?"
+    assert (rows["r-text"]["output_text"], rows["r-text"]["finish_reason"]) == ("5 days.", "completed")
+    assert rows["r-call"]["output_text"] == 'get_weather({"city":"Paris"})'
+    assert rows["r-call"]["input_text"] == "user: Weather?"
+    assert rows["r-refusal"]["output_text"] == "No."
+    assert rows["r-cut"]["finish_reason"] == "max_output_tokens"
+    [usage] = store.rows(
+        "SELECT input_tokens, output_tokens, input_messages FROM logs WHERE log_id = 'openai:r-text'"
+    )
+    assert (usage["input_tokens"], usage["output_tokens"]) == (30, 8)
+    assert json.loads(usage["input_messages"]) == [
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Refunds?"}
+    ]  # fmt: skip
+
+
+def test_a_failed_call_in_the_response_body_is_an_error_and_always_kept(store: Store, tmp_path: Path) -> None:
+    """A Responses API call that failed, or an Anthropic error body logged as the response: an error (kept
+    by sampling like every failure), with the provider's own words."""
+    failed = responses([], "failed", error={"code": "server_error", "message": "The server had an error"})
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    hello = {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "Hi"}]}
+    lines = [
+        envelope("r-failed", {"model": "gpt-4.1", "input": "Refunds?"}, failed),
+        envelope("a-overloaded", hello, overloaded),
+        *(envelope(f"fine-{i}", {"model": "gpt-4.1", "input": "Hi"}, responses([])) for i in range(50)),
+    ]  # fmt: skip
+    path = tmp_path / "errors.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    batch = ingest_file(store, path, "openai", IngestConfig(sample_rate=0.0), redactor=Redactor())
+    assert batch.reconciles() and batch.kept_kinds == {"error": 2} and batch.sampled_out == 50
+    rows = {r["log_id"]: r for r in store.rows("SELECT log_id, status, error FROM logs")}
+    assert rows["openai:r-failed"] == {
+        "log_id": "openai:r-failed", "status": "error", "error": "server_error: The server had an error"
+    }  # fmt: skip
+    assert rows["openai:a-overloaded"]["error"] == "overloaded_error: Overloaded"
