@@ -118,22 +118,22 @@ def print_night(outcome: NightOutcome) -> None:
     console.print(f"store:  {outcome.store}   gate: paritylab gate {outcome.run_id}", markup=False)
 
 
+# Up to this many files the ingest table lists each; past it, the ones worth a look (quarantined rows, not
+# reconciling) up to this many, the others summed in one row, then the total: 2,000 files are not 2,000 rows.
+INGEST_FILES_LISTED = 25
+COUNTED = ("seen", "stored", "already_stored", "quarantined", "sampled_out", "skipped")
+
+
 def print_ingest(summaries: list[BatchSummary]) -> None:
-    rows = [
-        {
-            "source": s.source + (" (unchanged: ingested before)" if s.unchanged else ""),
-            "format": s.source_format,
-            "seen": s.seen,
-            "stored": s.stored,
-            "already stored": s.already_stored,
-            "quarantined": s.quarantined,
-            "sampled out": s.sampled_out,
-            "skipped": s.skipped,
-            "reconciles": "yes" if s.reconciles() else "NO",
-            "seconds": round(s.seconds, 2),
-        }
-        for s in summaries
-    ]
+    rows = [_ingest_row(s) for s in summaries]
+    if len(summaries) > INGEST_FILES_LISTED:
+        worth = [s for s in summaries if s.quarantined or not s.reconciles()][:INGEST_FILES_LISTED]
+        others = [s for s in summaries if s not in worth]
+        rows = [_ingest_row(s) for s in worth]
+        if worth:
+            rows.append(_sum_row(f"{len(others)} more files", others))
+    if len(summaries) > 1:
+        rows.append(_sum_row(f"all {len(summaries)} files", summaries))
     console = _console()
     console.print(_table("ingest", rows))
     kept = _merge([s.kept_kinds for s in summaries])
@@ -143,6 +143,27 @@ def print_ingest(summaries: list[BatchSummary]) -> None:
         console.print("skipped: " + ", ".join(f"{k} {v}" for k, v in skipped.items()))
     redactions = _merge([s.redactions for s in summaries])
     console.print("PII redacted: " + (", ".join(f"{k} {v}" for k, v in redactions.items()) or "none found"))
+
+
+def _ingest_row(s: BatchSummary) -> dict[str, Any]:
+    return {
+        "source": s.source + (" (unchanged: ingested before)" if s.unchanged else ""),
+        "format": s.source_format,
+        **{name.replace("_", " "): getattr(s, name) for name in COUNTED},
+        "reconciles": "yes" if s.reconciles() else "NO",
+        "seconds": round(s.seconds, 2),
+    }
+
+
+def _sum_row(label: str, summaries: list[BatchSummary]) -> dict[str, Any]:
+    formats = sorted({s.source_format for s in summaries})
+    return {
+        "source": label,
+        "format": ", ".join(formats),
+        **{name.replace("_", " "): sum(getattr(s, name) for s in summaries) for name in COUNTED},
+        "reconciles": "yes" if all(s.reconciles() for s in summaries) else "NO",
+        "seconds": round(sum(s.seconds for s in summaries), 2),
+    }
 
 
 def _merge(dicts: list[dict[str, int]]) -> dict[str, int]:

@@ -118,3 +118,23 @@ def test_a_file_that_cannot_be_read_leaves_the_files_before_it_stored(
     with open_store(settings.store) as db:
         assert db.rows("SELECT log_id FROM stored_logs") == [{"log_id": "wrapper:req_a1"}]
         assert [Path(r["source"]).name for r in db.rows("SELECT source FROM ingest_batches")] == ["a.jsonl"]
+
+
+def test_the_ingest_table_of_a_big_folder_lists_the_files_worth_a_look(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from paritylab.console import print_ingest
+    from paritylab.ingest.batches import BatchSummary
+
+    summaries = [
+        BatchSummary(f"b{i}", f"logs/f{i:02d}.jsonl", "wrapper", seen=10, stored=10) for i in range(30)
+    ]
+    for i in (7, 21):
+        summaries[i].stored, summaries[i].quarantined = 8, 2
+    print_ingest(summaries)
+    table = capsys.readouterr().out
+    listed = [line for line in table.splitlines() if "logs/f" in line]
+    assert [line.split()[1] for line in listed] == ["logs/f07.jsonl", "logs/f21.jsonl"]
+    [others] = [line for line in table.splitlines() if "28 more files" in line]
+    [total] = [line for line in table.splitlines() if "all 30 files" in line]
+    assert "280" in others.split() and "296" in total.split() and "4" in total.split()
