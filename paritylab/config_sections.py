@@ -6,16 +6,21 @@ re-exports these, so `from paritylab.config import IngestConfig` is the way to i
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Strict(BaseModel):
     """Unknown keys are errors; settings never change once read."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# The prefix Python's logging module writes by default (basicConfig): LEVEL:logger:
+LOGGING_PREFIX = r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):([A-Za-z0-9_.\-]+):"
 
 
 class IngestConfig(Strict):
@@ -26,12 +31,32 @@ class IngestConfig(Strict):
     seed: int = 0
     latency_slo_ms: float = Field(10_000.0, gt=0, description="slower calls count as failures: all kept")
     record_logger: str = Field("llm_calls", description="logger name of records in logging-module files")
+    logging_prefix: str = Field(
+        LOGGING_PREFIX,
+        description="regex of the prefix a logging-module line has before its message (RE2 and Python): "
+        "anchored with ^, its one group the logger name",
+    )
     max_raw_chars: int = Field(4096, ge=256, description="quarantined raw rows are cut to this length")
     redact_extra: dict[str, str] = Field({}, description="extra PII patterns: KIND = RE2 regex")
     memory_limit_mb: int = Field(1024, ge=64, description="DuckDB memory during ingest; beyond it spills")
     columns: dict[str, str] = Field(
         {}, description='Parquet/CSV logs: wrapper field = table column, e.g. prompt = "input"'
     )
+
+    @field_validator("logging_prefix")
+    @classmethod
+    def _anchored_with_one_group(cls, value: str) -> str:
+        try:
+            groups = re.compile(value, re.ASCII).groups
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        if not value.startswith("^") or groups != 1:
+            raise ValueError(
+                "must start with ^ and capture the logger name in its one group, e.g. for the format "
+                "'%(asctime)s %(levelname)s %(name)s: %(message)s': "
+                r"'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ([\w.-]+): ' (other groups as (?:...))"
+            )
+        return value
 
 
 # RE2 (the miner runs them in DuckDB over stored answers).

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from paritylab.store.db import Store
 
 KEPT_BECAUSE = "coalesce(failure_kind, 'sampled')"
+SAMPLING_FIELDS = {"sample_rate", "sample_count", "seed", "latency_slo_ms", "columns"}
 # Up to this many kept rows, the already-stored check looks their ids up in the index of logs (_find_stored).
 INDEX_LOOKUP_MAX_IDS = 2048
 
@@ -53,8 +54,13 @@ class BatchSummary:
 
 
 def sampling_settings(cfg: IngestConfig) -> str:
-    """The settings that decide which rows of a file are kept (recorded with each batch)."""
-    return cfg.model_dump_json(include={"sample_rate", "sample_count", "seed", "latency_slo_ms", "columns"})
+    """The settings that decide which rows of a file are kept (recorded with each batch). Which lines of a
+    logging-module file are records is among them where it is not the default (batches recorded before
+    these settings existed then still match)."""
+    settings = cfg.model_dump_json(include=SAMPLING_FIELDS)
+    lines = {name: getattr(cfg, name) for name in ("record_logger", "logging_prefix")}
+    changed = {k: v for k, v in lines.items() if v != type(cfg).model_fields[k].default}
+    return json.dumps(json.loads(settings) | changed, separators=(",", ":")) if changed else settings
 
 
 def count(con: Any, summaries: list[BatchSummary]) -> None:

@@ -8,6 +8,7 @@ reconciled by batches.py.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections import Counter
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from paritylab.config import IngestConfig
+from paritylab.config_sections import LOGGING_PREFIX
 from paritylab.errors import IngestError
 from paritylab.ingest import batches, scan, stage, validate
 from paritylab.ingest.batches import BatchSummary, sampling_settings
@@ -33,7 +35,7 @@ TEXT_COLUMNS = ["input_messages", "input_text", "question", "context", "output_t
 SCAN_MIN_LINES = 65_536
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: Path, logging_prefix: str = LOGGING_PREFIX) -> str:
     """Guess the format from the first record-like line (the caller may name it instead). An empty file
     (log rotation leaves them) has no line to read: an empty batch in any format, "wrapper"."""
     if is_table(path):
@@ -43,8 +45,9 @@ def detect_format(path: Path) -> str:
     chunks.close()
     if first is None:
         return "wrapper"
+    prefix = re.compile(logging_prefix, re.ASCII)
     for line in first.head(200):
-        text = line.split(":", 2)[2] if line[:5] in ("INFO:", "DEBUG", "WARNI", "ERROR") else line
+        text = prefix.sub("", line, count=1)
         if '"resourceSpans"' in text:
             return "otel"
         if '"request"' in text and '"response"' in text:
@@ -67,7 +70,7 @@ def ingest_file(
     progress: Callable[[int], None] | None = None,
 ) -> BatchSummary:
     """Ingest one file (format detected unless given) into `store`; returns its reconciled summary."""
-    fmt = "table" if is_table(path) else fmt or detect_format(path)
+    fmt = "table" if is_table(path) else fmt or detect_format(path, cfg.logging_prefix)
     tick = (lambda _path, n: progress(n)) if progress else None
     [summary] = ingest_group(store, [path], fmt, cfg, redactor=redactor, progress=tick)
     return summary
@@ -95,6 +98,7 @@ def ingest_group(
     con = store.con
     # DuckDB would otherwise keep the staged file in memory up to 80% of RAM; past the limit it spills.
     con.execute(f"SET memory_limit = '{cfg.memory_limit_mb}MB'")
+    scan.check_logging_prefix(con, cfg.logging_prefix)
     parse_as = "wrapper" if fmt == "table" else fmt  # table rows are wrapper records (see ingest.tables)
     # tables are read by DuckDB: hashed apart
     digests = [None if is_table(p) else ContentDigest() for p in paths]
@@ -220,7 +224,6 @@ def _no_lines() -> Any:
     )
 
 
-
 def _validate_and_redact(
     con: Any, redactor: Any, cfg: IngestConfig
 ) -> tuple[Counter[int], dict[int, Counter[str]]]:
@@ -236,7 +239,7 @@ def _validate_and_redact(
         failures = gx_failures()
         if failures:
             _quarantine_rejected(con, failures, job)
-        _enrich_json_errors(con)
+        _enrich_json_errors(con, cfg)
         job.finish()
         counts = job.group_counts
     with redactor.begin_redact_table(con, "stage_quarantine", ["raw"], group=stage.FILE_OF) as job:
@@ -270,11 +273,12 @@ def _quarantine_rejected(con: Any, failures: dict[tuple[int, int], list[str]], j
         con.execute("DELETE FROM stage_kept WHERE (position, sub) IN (SELECT position, sub FROM gx_failures)")
 
 
-def _enrich_json_errors(con: Any) -> None:
+def _enrich_json_errors(con: Any, cfg: IngestConfig) -> None:
     """Say *why* a line is not JSON (DuckDB only says that it is not): Python's parser, bad lines only."""
     rows = con.execute("SELECT rowid, raw FROM stage_quarantine WHERE reasons = ['invalid JSON']").fetchall()
+    prefix = re.compile(cfg.logging_prefix, re.ASCII)
     for rowid, raw in rows:
-        text = raw.split(":", 2)[2] if raw[:5] in ("INFO:", "DEBUG", "WARNI", "ERROR") else raw
+        text = prefix.sub("", raw, count=1)
         try:
             json.loads(text)
             detail = "invalid JSON"

@@ -89,7 +89,7 @@ class _Groups:
 
     def add(self, path: Path, size: int, fmt: str | None) -> None:
         try:
-            fmt = "table" if is_table(path) else fmt or detect_format(path)
+            fmt = "table" if is_table(path) else fmt or detect_format(path, self.cfg.logging_prefix)
         except IngestError:
             self.flush()
             raise

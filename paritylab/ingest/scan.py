@@ -16,16 +16,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from paritylab.config_sections import LOGGING_PREFIX
+from paritylab.errors import ConfigError
 from paritylab.ingest.formats import OPENAI_LOG_ID, WRAPPER_LOG_ID, WRAPPER_STATUS, openai_status
 from paritylab.ingest.typed import Field, any_problem, field
-from paritylab.store.sql import registered
+from paritylab.store.sql import literal, registered
 
 if TYPE_CHECKING:
     import duckdb
 
     from paritylab.config import IngestConfig
 
-LOGGING_PREFIX = r"^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):([A-Za-z0-9_.\-]+):"
 # An object must carry at least one of these keys to be a record of the format at all.
 FORMAT_KEYS = {
     "wrapper": ["prompt", "messages", "response", "model"],
@@ -85,9 +86,11 @@ def _openai_light() -> tuple[list[str], list[Field], dict[str, str]]:
 LIGHT = {"wrapper": _wrapper_light, "openai": _openai_light}
 
 
-def _classified(fmt: str, keys: list[str]) -> str:
-    """Every line with its outcome (skip / defect / record), reason, payload and struct `s`."""
+def _classified(fmt: str, keys: list[str], prefix: str) -> str:
+    """Every line with its outcome (skip / defect / record), reason, payload and struct `s`; `prefix` is
+    the logging prefix's regex (IngestConfig.logging_prefix)."""
     names = FORMAT_KEYS[fmt]
+    prefix = literal(prefix)
     any_key = " OR ".join(f's."{k}" IS NOT NULL' for k in FAST_KEYS[fmt])
     slow_defect = f"""CASE WHEN NOT json_valid(payload) THEN 'invalid JSON'
         WHEN json_type(payload) <> 'OBJECT'
@@ -107,15 +110,15 @@ def _classified(fmt: str, keys: list[str]) -> str:
                 CASE WHEN defect IS NOT NULL THEN NULL
                      WHEN logger <> '' AND logger <> $rec THEN 'other logger: ' || logger
                      WHEN NOT regexp_matches(line, '\\S') THEN 'blank line' END AS skip_reason
-          FROM (SELECT *, CASE WHEN logger = $rec THEN regexp_replace(line, '{LOGGING_PREFIX}', '') END
+          FROM (SELECT *, CASE WHEN logger = $rec THEN regexp_replace(line, {prefix}, '') END
                           AS stripped
             FROM (SELECT position, line, defect,
                          CASE WHEN defect IS NULL AND NOT starts_with(line, '{{')
-                              THEN regexp_extract(line, '{LOGGING_PREFIX}', 1) ELSE '' END AS logger
+                              THEN regexp_extract(line, {prefix}, 1) ELSE '' END AS logger
                   FROM chunk_lines)))))"""
 
 
-def scan_sql(fmt: str, keep_all: bool) -> str:
+def scan_sql(fmt: str, keep_all: bool, prefix: str = LOGGING_PREFIX) -> str:
     """chunk_lines(position, line, defect) -> stage_lines rows; parameters $rec, $slo, $seed, $rate."""
     if fmt in LIGHT:
         light_keys, fields, exprs = LIGHT[fmt]()
@@ -133,7 +136,7 @@ def scan_sql(fmt: str, keep_all: bool) -> str:
         light = "NULL::VARCHAR AS log_id"
         keep = "true"
     keys = list(dict.fromkeys(FAST_KEYS[fmt] + light_keys))
-    rows = typed.replace("{rows}", _classified(fmt, keys))
+    rows = typed.replace("{rows}", _classified(fmt, keys, prefix))
     lax = " OR ".join(f"regexp_matches(line, '{pattern}')" for pattern in LAX_PATTERNS)
     # of the light parse only the log id is kept (repeated ids are looked for across the whole file)
     return f"""
@@ -163,4 +166,19 @@ def scan_chunk(
     """Append one Arrow chunk of lines (position, line, defect) to stage_lines."""
     verb = "CREATE OR REPLACE TEMP TABLE stage_lines AS" if first else "INSERT INTO stage_lines BY NAME"
     with registered(con, "chunk_lines", chunk):
-        con.execute(f"{verb} {scan_sql(fmt, keeps_all(cfg))}", scan_params(cfg, fmt))
+        con.execute(f"{verb} {scan_sql(fmt, keeps_all(cfg), cfg.logging_prefix)}", scan_params(cfg, fmt))
+
+
+def check_logging_prefix(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
+    """A configured logging prefix must work in DuckDB's RE2 as well (Python's `re` checked it on load)."""
+    import duckdb
+
+    if prefix == LOGGING_PREFIX:
+        return
+    try:
+        con.execute(f"SELECT regexp_extract('', {literal(prefix)}, 1)").fetchall()
+    except duckdb.Error as exc:
+        raise ConfigError(
+            f"[ingest] logging_prefix {prefix!r} is rejected by DuckDB: {exc}",
+            hint="rewrite it in the syntax RE2 and Python share (no lookaround, no backreferences)",
+        ) from exc

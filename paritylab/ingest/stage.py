@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from paritylab.ingest.formats import CANONICAL, openai_sql, wrapper_sql
 from paritylab.ingest.otel import otel_sql
-from paritylab.ingest.scan import HASH_U, LIGHT, LOGGING_PREFIX
-from paritylab.store.sql import registered
+from paritylab.ingest.scan import HASH_U, LIGHT
+from paritylab.store.sql import literal, registered
 
 if TYPE_CHECKING:
     import duckdb
@@ -107,7 +107,7 @@ def parse_sampled(
         if _one(con, "SELECT count(*) FROM stage_dups"):  # rare: spare the UPDATE's pass otherwise
             con.execute(f"""UPDATE stage_lines SET keep = true WHERE outcome = 'record' AND NOT keep
                             AND ({FILE_OF}, log_id) IN (SELECT file, log_id FROM stage_dups)""")
-            _fill_missing_text(con, reread, cfg.record_logger)
+            _fill_missing_text(con, reread, cfg)
         con.execute("DROP TABLE stage_dups")
         parsed = per_file(con, "stage_lines WHERE outcome = 'record' AND keep")
     # A line's text stays in stage_lines (RAW_OF finds it for quarantine); an OTLP row's is its span.
@@ -126,7 +126,7 @@ def drop_lines(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS stage_lines")
 
 
-def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, record_logger: str) -> None:
+def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, cfg: IngestConfig) -> None:
     """Second read of the source, only when a needed row has no text (a duplicate id the scan could not
     know about): its lines are matched by position, as the scan numbered them."""
     import pyarrow as pa
@@ -141,6 +141,7 @@ def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, record_lo
     if not missing:
         return
     wanted = pa.array(missing, pa.int64())
+    prefix = literal(cfg.logging_prefix)
     for chunk in reread():
         table = chunk.to_arrow()
         found = table.filter(pc.is_in(table.column("position"), value_set=wanted))
@@ -149,10 +150,10 @@ def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, record_lo
         with registered(con, "refound", found):
             con.execute(
                 f"""UPDATE stage_lines SET raw = r.line,
-                      stripped = CASE WHEN regexp_extract(r.line, '{LOGGING_PREFIX}', 1) = $rec
-                                      THEN regexp_replace(r.line, '{LOGGING_PREFIX}', '') END
+                      stripped = CASE WHEN regexp_extract(r.line, {prefix}, 1) = $rec
+                                      THEN regexp_replace(r.line, {prefix}, '') END
                     FROM refound AS r WHERE stage_lines.position = r.position""",
-                {"rec": record_logger},
+                {"rec": cfg.record_logger},
             )
 
 
