@@ -19,6 +19,7 @@ from paritylab.store import Store, open_store
 GROUP_FILE_MAX_BYTES = 16 << 20
 GROUP_MAX_BYTES = 256 << 20
 GROUP_MAX_FILES = 2048
+GZIP_RATIO = 8  # a gzip file's lines take about this many times its size (JSON logs pack 5-15x)
 
 
 def ingest_paths(
@@ -93,9 +94,10 @@ class _Groups:
         except IngestError:
             self.flush()
             raise
-        alone = fmt == "table" or size > GROUP_FILE_MAX_BYTES
+        unpacked = _unpacked_size(path, size)
+        alone = fmt == "table" or unpacked > GROUP_FILE_MAX_BYTES
         if self.paths and (alone or fmt != self.fmt or len(self.paths) >= GROUP_MAX_FILES
-                           or self._bytes() + size > GROUP_MAX_BYTES):  # fmt: skip
+                           or self._bytes() + unpacked > GROUP_MAX_BYTES):  # fmt: skip
             self.flush()
         self.paths.append(path)
         self.sizes.setdefault(size, []).append(path)
@@ -106,7 +108,7 @@ class _Groups:
             self.flush()
 
     def _bytes(self) -> int:
-        return sum(size * len(paths) for size, paths in self.sizes.items())
+        return sum(_unpacked_size(path, size) for size, paths in self.sizes.items() for path in paths)
 
     def flush(self) -> None:
         if not self.paths:
@@ -128,6 +130,11 @@ class _Groups:
         return ingest_group(
             self.store, paths, self.fmt, self.cfg, redactor=self.redactor, progress=self.progress
         )
+
+
+def _unpacked_size(path: Path, size: int) -> int:
+    """What a file's lines take: a group's budget is in lines read, not bytes on disk."""
+    return size * GZIP_RATIO if path.name.endswith(".gz") else size
 
 
 def may_be_unchanged(store: Store, size: int, cfg: IngestConfig) -> bool:
