@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -200,3 +201,23 @@ def test_the_arrow_validation_frame_is_the_frame_duckdb_hands_pandas(
     failures = validate.validate_frame(arrow, now)
     assert failures == validate.validate_frame(reference, now) == validate.submit(arrow, now)()
     assert bool(failures) == (name == "gx-failures.jsonl")
+
+
+def test_a_big_frame_is_validated_in_slices_with_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SLICE_ROWS at a time (the validator's memory stays bounded): pandas or Arrow, in the validator
+    process or here, the failures are those of the frame validated whole."""
+    import pyarrow as pa
+
+    rows = pd.concat([frame(), no_output_frame()], ignore_index=True)
+    whole = validate.validate_frame(rows, NOW)
+    assert len(whole) == 4
+    monkeypatch.setattr(validate, "SLICE_ROWS", 2)
+    arrow = pa.Table.from_pandas(rows, preserve_index=False)
+    parts = validate._slices(arrow)
+    assert [p.num_rows for p in parts] == [2, 2, 2, 1]
+    assert validate.submit(rows, NOW)() == validate.submit(arrow, NOW)() == whole
+    assert validate._validate_here(validate._slices(rows), NOW) == whole
+    monkeypatch.setattr(validate, "SLICE_ROWS", 500)
+    many = pa.concat_tables([arrow] * 300)  # slices are copies: a view would pickle all of its buffers
+    pickled = [len(pickle.dumps(part)) for part in validate._slices(many)]
+    assert len(pickled) == 5 and sum(pickled) < 2 * len(pickle.dumps(many))
