@@ -84,6 +84,11 @@ def _openai_light() -> tuple[list[str], list[Field], dict[str, str]]:
 # The same field definitions as the full parses (formats.py), so the sampling decision (log id, failure
 # kind, hash) comes out identical. OTLP exports fan out into spans: they have no light parse.
 LIGHT = {"wrapper": _wrapper_light, "openai": _openai_light}
+OTHER_LOGGER = "other logger: "  # the reason of a line another logger wrote: skipped, never a defect
+# A JSON log line of a logging library (structlog, python-json-logger): its level and its logger's name.
+# One without any key of the format, by another logger than the records', is that logger's line.
+JSON_LOG_LEVEL_KEYS = ["level", "levelname", "severity"]
+JSON_LOG_LOGGER = "coalesce(payload ->> 'logger', payload ->> 'name', payload ->> 'logger_name')"
 
 
 def _classified(fmt: str, keys: list[str], prefix: str) -> str:
@@ -95,12 +100,14 @@ def _classified(fmt: str, keys: list[str], prefix: str) -> str:
     slow_defect = f"""CASE WHEN NOT json_valid(payload) THEN 'invalid JSON'
         WHEN json_type(payload) <> 'OBJECT'
           THEN 'JSON value is ' || lower(json_type(payload)) || ', not an object'
-        WHEN NOT list_has_any(json_keys(payload), {names!r}::VARCHAR[])
-          THEN 'not a {fmt} record: none of the keys {", ".join(names)}' END"""
+        WHEN list_has_any(json_keys(payload), {names!r}::VARCHAR[]) THEN NULL
+        WHEN list_has_any(json_keys(payload), {JSON_LOG_LEVEL_KEYS!r}::VARCHAR[])
+             AND {JSON_LOG_LOGGER} <> $rec THEN '{OTHER_LOGGER}' || {JSON_LOG_LOGGER}
+        ELSE 'not a {fmt} record: none of the keys {", ".join(names)}' END"""
     return f"""
     SELECT position, line, stripped, payload, s,
-           CASE WHEN skip_reason IS NOT NULL THEN 'skip' WHEN defect_reason IS NOT NULL THEN 'defect'
-                ELSE 'record' END AS outcome,
+           CASE WHEN skip_reason IS NOT NULL OR starts_with(defect_reason, '{OTHER_LOGGER}') THEN 'skip'
+                WHEN defect_reason IS NOT NULL THEN 'defect' ELSE 'record' END AS outcome,
            coalesce(skip_reason, defect_reason) AS reason
     FROM (SELECT *, CASE WHEN skip_reason IS NOT NULL THEN NULL WHEN defect IS NOT NULL THEN defect
                          WHEN s IS NOT NULL AND ({any_key}) THEN NULL ELSE {slow_defect} END AS defect_reason
@@ -108,7 +115,7 @@ def _classified(fmt: str, keys: list[str], prefix: str) -> str:
                            THEN try(from_json(payload, '{struct_type(keys)}')) END AS s
         FROM (SELECT *, coalesce(stripped, line) AS payload,
                 CASE WHEN defect IS NOT NULL THEN NULL
-                     WHEN logger <> '' AND logger <> $rec THEN 'other logger: ' || logger
+                     WHEN logger <> '' AND logger <> $rec THEN '{OTHER_LOGGER}' || logger
                      WHEN NOT regexp_matches(line, '\\S') THEN 'blank line' END AS skip_reason
           FROM (SELECT *, CASE WHEN logger = $rec THEN regexp_replace(line, {prefix}, '') END
                           AS stripped

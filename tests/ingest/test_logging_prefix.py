@@ -1,8 +1,10 @@
 """Files written through Python's logging module with a format of their own (a timestamp, the level, the
-logger): `[ingest] logging_prefix` says where the message starts and which logger wrote it."""
+logger): `[ingest] logging_prefix` says where the message starts and which logger wrote it. JSON logs of
+logging libraries (structlog, python-json-logger) name the logger in a key."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from paritylab.errors import ConfigError
 from paritylab.ingest.pipeline import ingest_file
 from paritylab.ingest.redact import Redactor
 from paritylab.store import Store
-from tests.ingest.test_malformed import w
+from tests.ingest.test_malformed import w, wrapper
 
 ASCTIME_PREFIX = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) ([\w.-]+): "
 
@@ -74,3 +76,23 @@ def test_a_prefix_must_be_anchored_capture_the_logger_and_work_in_re2(store: Sto
     lookahead = IngestConfig(logging_prefix=r"^(?=\d)\S+ \S+ [A-Z]+ ([\w.-]+): ")  # Python reads it, RE2 not
     with pytest.raises(ConfigError, match=r"logging_prefix .* is rejected by DuckDB"):
         ingest_file(store, path, "wrapper", lookahead, redactor=Redactor())
+
+
+def test_json_log_lines_of_other_loggers_are_skipped_not_quarantined(store: Store, tmp_path: Path) -> None:
+    """structlog / python-json-logger files: the records carry the wrapper's keys at the top level (read as
+    usual); an HTTP client's lines are that logger's, skipped and counted like prefixed lines."""
+    ts = {"timestamp": "2026-11-16T10:00:00Z"}
+    lines = [
+        {"event": "HTTP Request: POST https://api.openai.com", "level": "info", "logger": "httpx", **ts},
+        {"event": "llm_call", "level": "info", "logger": "llm_calls", **wrapper(request_id="s1")},
+        {"message": "Starting new HTTPS connection", "levelname": "DEBUG", "name": "urllib3.connectionpool"},
+        {"event": "llm_call", "level": "error", "logger": "llm_calls", **ts},  # ours, but no record in it
+        {"hello": "world", "level": "info"},  # no logger named: not a log line we can tell apart
+    ]
+    path = tmp_path / "structlog.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    batch = ingest_file(store, path, None, IngestConfig(sample_rate=1.0), redactor=Redactor())
+    assert batch.reconciles() and (batch.seen, batch.stored, batch.quarantined) == (5, 1, 2)
+    assert batch.skipped_kinds == {"other logger: httpx": 1, "other logger: urllib3.connectionpool": 1}
+    reasons = [r["reasons"] for r in store.rows("SELECT reasons FROM quarantine ORDER BY position")]
+    assert reasons == [["not a wrapper record: none of the keys prompt, messages, response, model"]] * 2
