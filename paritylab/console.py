@@ -119,7 +119,7 @@ def print_night(outcome: NightOutcome) -> None:
 
 
 # Up to this many files the ingest table lists each; past it, the ones worth a look (quarantined rows, not
-# reconciling) up to this many, the others summed in one row, then the total: 2,000 files are not 2,000 rows.
+# reconciling) up to this many and the others summed in one row (if any were listed), then the total.
 INGEST_FILES_LISTED = 25
 COUNTED = ("seen", "stored", "already_stored", "quarantined", "sampled_out", "skipped")
 
@@ -128,7 +128,8 @@ def print_ingest(summaries: list[BatchSummary]) -> None:
     rows = [_ingest_row(s) for s in summaries]
     if len(summaries) > INGEST_FILES_LISTED:
         worth = [s for s in summaries if s.quarantined or not s.reconciles()][:INGEST_FILES_LISTED]
-        others = [s for s in summaries if s not in worth]
+        listed = {id(s) for s in worth}
+        others = [s for s in summaries if id(s) not in listed]
         rows = [_ingest_row(s) for s in worth]
         if worth:
             rows.append(_sum_row(f"{len(others)} more files", others))

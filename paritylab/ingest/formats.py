@@ -70,11 +70,17 @@ def call_text(call: str) -> str:
 
 def part_text(part: str) -> str:
     """One content part as text: its text (OpenAI, Anthropic: `text`; OTel: `content`), a tool call as
-    name(arguments), a tool result as its response, anything else (an image) as [its type]."""
+    name(arguments), a tool result as its response or content (Anthropic's: text or a list of blocks),
+    anything else (an image) as [its type]."""
     part = f"({part})"  # `x -> 'k' ->> '$'` would apply ->> to 'k'
+    inner = f"({part} -> 'content')"
+    content = (
+        f"CASE json_type({inner}) WHEN 'ARRAY' THEN array_to_string(list_transform(TRY_CAST({inner} AS "
+        f"JSON[]), lambda q: coalesce(q ->> 'text', q ->> '$')), chr(10)) ELSE {part} ->> 'content' END"
+    )
     return (
         f"CASE WHEN json_type({part}) = 'VARCHAR' THEN {part} ->> '$' ELSE coalesce({part} ->> 'text', "
-        f"{part} ->> 'content', {part} ->> 'refusal', {call_text(part)}, {part} ->> 'response', "
+        f"{content}, {part} ->> 'refusal', {call_text(part)}, {part} ->> 'response', "
         f"'[' || coalesce({part} ->> 'type', 'part') || ']') END"
     )
 

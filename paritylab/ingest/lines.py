@@ -201,7 +201,10 @@ def read_chunks(
     position = start
     carry = b""
     first = True
-    block = _first_block(path, chunk_bytes)
+    try:
+        block = _first_block(path, chunk_bytes)
+    except OSError as exc:
+        raise IngestError(f"cannot read {path}: {exc}", hint="was it moved or deleted meanwhile?") from exc
     # reused (Arrow keeps no reference past _decode), with room for a carried-over line: a fresh 128 MB
     # buffer per chunk costs more in zeroing and page faults than the split itself
     buf = bytearray(block + (1 << 20))

@@ -7,6 +7,7 @@ reconciled by batches.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -106,7 +107,8 @@ def ingest_group(
     with _phase(timings, "scan"):  # read, classify and light-parse every line
         lines, record_lines = _stage_group(con, paths, parse_as, cfg, progress=progress, digests=digests)
     with _phase(timings, "parse + sample"):
-        records, parsed = stage.parse_sampled(con, parse_as, cfg, lambda: _group_lines(paths, cfg))
+        reread = functools.partial(_group_lines, paths, cfg)
+        records, parsed = stage.parse_sampled(con, parse_as, cfg, reread)
         stage.split_parsed(con)
         stage.sample(con, cfg)
     with _phase(timings, "validate + redact"):
@@ -175,9 +177,14 @@ def _stage_group(
     return lines, stage.finish_scan(con, parse_as)
 
 
-def _group_chunks(paths: list[Path], cfg: IngestConfig, digests: list[Any] | None = None) -> Iterator[Any]:
-    """(index, chunk) for every chunk of each file, positions numbered as stage.FILE_SHIFT says."""
+def _group_chunks(
+    paths: list[Path], cfg: IngestConfig, digests: list[Any] | None = None, *, only: set[int] | None = None
+) -> Iterator[Any]:
+    """(index, chunk) for every chunk of each file (of the `only` ones, if given), positions numbered as
+    stage.FILE_SHIFT says."""
     for i, path in enumerate(paths):
+        if only is not None and i not in only:
+            continue
         if is_table(path):  # alone in its group: positions need no file index
             chunks = read_table_chunks(path, cfg.columns)
         else:
@@ -186,9 +193,9 @@ def _group_chunks(paths: list[Path], cfg: IngestConfig, digests: list[Any] | Non
             yield i, chunk
 
 
-def _group_lines(paths: list[Path], cfg: IngestConfig) -> Iterator[Any]:
-    """The group's chunks again (stage.parse_sampled's second read, rare)."""
-    return (chunk for _, chunk in _group_chunks(paths, cfg))
+def _group_lines(paths: list[Path], cfg: IngestConfig, files: set[int]) -> Iterator[Any]:
+    """The chunks of the group's `files` (indices) again: stage.parse_sampled's second read, rare."""
+    return (chunk for _, chunk in _group_chunks(paths, cfg, only=files))
 
 
 def _scan_batches(pieces: Iterator[Any]) -> Iterator[list[Any]]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from paritylab.config import IngestConfig, Settings
-from paritylab.errors import IngestError
 from paritylab.ingest.lines import expand_paths, file_hash
 from paritylab.ingest.pipeline import BatchSummary, detect_format, ingest_group, sampling_settings
 from paritylab.ingest.tables import is_table
@@ -20,6 +20,7 @@ GROUP_FILE_MAX_BYTES = 16 << 20
 GROUP_MAX_BYTES = 256 << 20
 GROUP_MAX_FILES = 2048
 GZIP_RATIO = 8  # a gzip file's lines take about this many times its size (JSON logs pack 5-15x)
+log = logging.getLogger(__name__)
 
 
 def ingest_paths(
@@ -36,24 +37,36 @@ def ingest_paths(
     A file whose exact bytes were already ingested with the same sampling settings is not read again
     (unless `force`): its earlier batch is returned, marked `unchanged`, and nothing is written, so a
     nightly rerun over the same folder adds no rows at all. Only a file whose size some earlier batch
-    had is hashed before it is read; any other is hashed while it is ingested (one read, not two)."""
+    had, or a file of the group waiting to be ingested has, is hashed before it is read; any other is
+    hashed while it is ingested (one read, not two)."""
     from paritylab.ingest.redact import Redactor
 
     redactor = Redactor(extra=dict(settings.ingest.redact_extra))
     with open_store(settings.store, lock_timeout_s=settings.store_lock_timeout_s) as store:
         groups = _Groups(store, settings.ingest, redactor, progress)
         for path in expand_paths(paths):
-            size = path.stat().st_size
-            if groups.holds_copy_of(path, size):  # written first, so this one is found unchanged
-                groups.flush()
-            if not force and may_be_unchanged(store, size, settings.ingest):
-                digest = file_hash(path)
-                if (earlier := earlier_batch(store, path, digest, settings.ingest)) is not None:
-                    groups.done(earlier)
-                    continue
-            groups.add(path, size, fmt)
+            try:
+                _take(store, groups, path, fmt, settings.ingest, force=force)
+            except Exception:
+                groups.flush()  # the files before this one are stored, as one at a time
+                raise
         groups.flush()
         return groups.summaries
+
+
+def _take(
+    store: Store, groups: _Groups, path: Path, fmt: str | None, cfg: IngestConfig, *, force: bool
+) -> None:
+    """The file's earlier batch if these bytes were ingested before; else the file joins the groups."""
+    size = path.stat().st_size
+    if groups.holds_copy_of(path, size):  # written first, so this one is found unchanged
+        groups.flush()
+    if not force and may_be_unchanged(store, size, cfg):
+        digest = file_hash(path)
+        if (earlier := earlier_batch(store, path, digest, cfg)) is not None:
+            groups.done(earlier)
+            return
+    groups.add(path, size, fmt)
 
 
 class _Groups:
@@ -89,11 +102,7 @@ class _Groups:
         self.summaries.append(summary)
 
     def add(self, path: Path, size: int, fmt: str | None) -> None:
-        try:
-            fmt = "table" if is_table(path) else fmt or detect_format(path, self.cfg.logging_prefix)
-        except IngestError:
-            self.flush()
-            raise
+        fmt = "table" if is_table(path) else fmt or detect_format(path, self.cfg.logging_prefix)
         unpacked = _unpacked_size(path, size)
         alone = fmt == "table" or unpacked > GROUP_FILE_MAX_BYTES
         if self.paths and (alone or fmt != self.fmt or len(self.paths) >= GROUP_MAX_FILES
@@ -115,10 +124,11 @@ class _Groups:
             return
         try:
             done = self._ingest(self.paths)
-        except IngestError:
+        except Exception as exc:  # a file that cannot be read, DuckDB out of memory: not an interrupt
             if len(self.paths) == 1:
                 raise
             # one by one: the files before the failing one are stored, and its error is raised again
+            log.warning("a group of %d files failed (%s); ingesting them one by one", len(self.paths), exc)
             done = [self._ingest([path])[0] for path in self.paths]
         finally:
             self.paths, self.sizes, self._hashes = [], {}, {}

@@ -35,7 +35,8 @@ LINE_OF = f"(position & {(1 << FILE_SHIFT) - 1})"
 # The raw text of a stage_kept row `k` for quarantine: its own (an OTLP span), else its line's.
 RAW_OF = "coalesce(k.raw, (SELECT l.raw FROM stage_lines l WHERE l.position = k.position))"
 # Re-reads the source (lines.read_chunks or tables.read_table_chunks) for rows whose text the scan let go.
-Reread = Callable[[], Iterator[Any]]
+# Given the indices of the group's files that hold such rows, it reads only those.
+Reread = Callable[[set[int]], Iterator[Any]]
 
 
 def create_stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -142,7 +143,7 @@ def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, cfg: Inge
         return
     wanted = pa.array(missing, pa.int64())
     prefix = literal(cfg.logging_prefix)
-    for chunk in reread():
+    for chunk in reread({position >> FILE_SHIFT for position in missing}):
         table = chunk.to_arrow()
         found = table.filter(pc.is_in(table.column("position"), value_set=wanted))
         if not found.num_rows:

@@ -125,8 +125,10 @@ def test_anthropic_messages_and_responses_api_logs_are_read(store: Store, tmp_pa
         "system": "Be brief.",
         "messages": [{"role": "user", "content": "Refunds?"}],
     }
+    result = {"type": "tool_result", "tool_use_id": "t0", "content": [{"type": "text", "text": "12C"}]}
     blocks = {"model": "claude-sonnet-4-5", "system": [{"type": "text", "text": "Use tools."}],
-              "messages": [{"role": "user", "content": [{"type": "text", "text": "Weather?"}]}]}  # fmt: skip
+              "messages": [{"role": "user", "content": [{"type": "text", "text": "Weather?"}]},
+                           {"role": "user", "content": [result]}]}  # fmt: skip
     tool_use = {"type": "tool_use", "id": "t1", "name": "get_weather", "input": {"city": "Paris"}}
     said = {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "5 days."}]}
     refused = {"type": "message", "role": "assistant", "content": [{"type": "refusal", "refusal": "No."}]}
@@ -148,7 +150,7 @@ def test_anthropic_messages_and_responses_api_logs_are_read(store: Store, tmp_pa
         "input_text": "system: Be brief.\nuser: Refunds?",
     }  # fmt: skip
     assert rows["a-tool"]["output_text"] == 'Checking.\nget_weather({"city":"Paris"})'
-    assert rows["a-tool"]["input_text"] == "system: Use tools.\nuser: Weather?"
+    assert rows["a-tool"]["input_text"] == "system: Use tools.\nuser: Weather?\nuser: 12C"
     assert rows["a-tool"]["finish_reason"] == "tool_use"
     assert rows["r-text"]["input_text"] == "system: Be brief.\nuser: Refunds?"
     assert (rows["r-text"]["output_text"], rows["r-text"]["finish_reason"]) == ("5 days.", "completed")

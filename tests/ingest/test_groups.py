@@ -138,3 +138,33 @@ def test_the_ingest_table_of_a_big_folder_lists_the_files_worth_a_look(
     [others] = [line for line in table.splitlines() if "28 more files" in line]
     [total] = [line for line in table.splitlines() if "all 30 files" in line]
     assert "280" in others.split() and "296" in total.split() and "4" in total.split()
+
+
+@pytest.mark.parametrize("when", ["before it is looked at", "while its group waits"])
+def test_a_file_that_vanishes_leaves_the_files_before_it_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """Log rotation removes a listed file: an OSError, not an IngestError; the files before it are stored
+    (one at a time they would have been), and the error is raised."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for name in "abc":
+        (logs / f"{name}.jsonl").write_text(w(name) + "\n")
+    listed = run.expand_paths([str(logs)])
+    monkeypatch.setattr(run, "expand_paths", lambda paths: listed)
+    if when == "before it is looked at":
+        (logs / "b.jsonl").unlink()
+    else:
+        add = run._Groups.add
+
+        def add_then_rotate(self: Any, path: Path, size: int, fmt: str | None) -> None:
+            add(self, path, size, fmt)
+            if path.name == "c.jsonl":
+                (logs / "b.jsonl").unlink()
+
+        monkeypatch.setattr(run._Groups, "add", add_then_rotate)
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    with pytest.raises((OSError, IngestError), match=r"b\.jsonl"):
+        ingest_paths(settings, [str(logs)])
+    with open_store(settings.store) as db:
+        assert db.rows("SELECT log_id FROM stored_logs") == [{"log_id": "wrapper:req_a"}]

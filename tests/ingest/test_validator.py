@@ -187,7 +187,7 @@ def test_the_arrow_validation_frame_is_the_frame_duckdb_hands_pandas(
     fmt = detect_format(path)
     cfg = IngestConfig(sample_rate=1.0)
     pipeline._stage_group(store.con, [path], fmt, cfg, progress=None, digests=[None])
-    stage.parse_sampled(store.con, fmt, cfg, lambda: iter(()))
+    stage.parse_sampled(store.con, fmt, cfg, lambda files: iter(()))
     stage.split_parsed(store.con)
     stage.sample(store.con, cfg)
     reference = store.con.execute(PANDAS_FRAME_SQL).df()
