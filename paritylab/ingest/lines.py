@@ -12,7 +12,9 @@ import glob
 import gzip
 import hashlib
 import io
+import logging
 import queue
+import re
 import threading
 import zlib
 from collections.abc import Generator, Iterator
@@ -42,6 +44,10 @@ LINE_SUFFIXES = (
     ".ndjson.gz",
 )
 TABLE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
+# Log rotation's names for older files: app.log.1, app.log.2.gz (numbered), app.log-20261116.gz,
+# app.log.2026-11-16 (dated, logrotate's dateext and the like, optionally with a time).
+ROTATED = re.compile(r"(?:\.\d{1,4}|[-_.]\d{4}-?\d\d-?\d\d(?:[-_t]?\d{2,6})?)$")  # lowercased names
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,20 +68,40 @@ class LineChunk:
 
 
 def expand_paths(paths: list[str]) -> list[Path]:
-    """Files, globs and directories (recursively, known suffixes only), sorted, without repeats."""
+    """Files, globs and directories (recursively: the files `is_log_file` knows), sorted, without repeats.
+    A directory's other files are left out with a warning that names them, never silently."""
     found: dict[Path, None] = {}
     for raw in paths:
         matches = [Path(p) for p in sorted(glob.glob(raw, recursive=True))] or [Path(raw)]
         for path in matches:
             if path.is_dir():
-                for child in sorted(path.rglob("*")):
-                    if child.is_file() and child.name.endswith(LINE_SUFFIXES + TABLE_SUFFIXES):
-                        found[child] = None
+                children = [child for child in sorted(path.rglob("*")) if child.is_file()]
+                found.update(dict.fromkeys(child for child in children if is_log_file(child.name)))
+                _warn_left_out(path, [child for child in children if not is_log_file(child.name)])
             elif path.is_file():
                 found[path] = None
             else:
                 raise IngestError(f"no such file or directory: {raw}", hint="check the path or glob")
     return list(found)
+
+
+def is_log_file(name: str) -> bool:
+    """A file name of a log to ingest: a known suffix (any case), also as log rotation names older files
+    (app.log.1, app.log.2.gz, app.log-20261116.gz)."""
+    name = name.lower()
+    if name.endswith(TABLE_SUFFIXES):
+        return True
+    unpacked = name.removesuffix(".gz")
+    return unpacked.endswith(LINE_SUFFIXES) or ROTATED.sub("", unpacked).endswith(LINE_SUFFIXES)
+
+
+def _warn_left_out(directory: Path, left_out: list[Path]) -> None:
+    if left_out:
+        names = ", ".join(p.name for p in left_out[:5]) + (", ..." if len(left_out) > 5 else "")
+        log.warning(
+            "%d files in %s are not logs paritylab reads (by their names: %s); name them to read them anyway",
+            len(left_out), directory, names,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -139,7 +165,7 @@ class _Hashing(io.RawIOBase):
 def _open(path: Path, digest: Any = None) -> Iterator[io.BufferedIOBase]:
     with path.open("rb") as raw:
         stream: Any = raw if digest is None else io.BufferedReader(_Hashing(raw, digest), buffer_size=1 << 20)
-        if path.name.endswith(".gz"):
+        if path.name.lower().endswith(".gz"):
             with gzip.GzipFile(fileobj=stream, mode="rb") as unpacked:  # does not close `stream`: `raw` does
                 yield _GzipUntilCut(unpacked)  # type: ignore[misc]  # a readable raw stream
         else:
@@ -183,7 +209,7 @@ def _first_block(path: Path, chunk_bytes: int) -> int:
     file took longer than ingesting it: ~90 ms a file), a gzip file from a guess at its unpacked size
     (blocks then grow to `chunk_bytes`)."""
     size = path.stat().st_size
-    guess = size * 8 if path.name.endswith(".gz") else size + 1  # + 1: the read that finds the end
+    guess = size * 8 if path.name.lower().endswith(".gz") else size + 1  # + 1: the read that finds the end
     return min(chunk_bytes, max(1 << 16, guess))
 
 

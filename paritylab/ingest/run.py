@@ -144,7 +144,7 @@ class _Groups:
 
 def _unpacked_size(path: Path, size: int) -> int:
     """What a file's lines take: a group's budget is in lines read, not bytes on disk."""
-    return size * GZIP_RATIO if path.name.endswith(".gz") else size
+    return size * GZIP_RATIO if path.name.lower().endswith(".gz") else size
 
 
 def may_be_unchanged(store: Store, size: int, cfg: IngestConfig) -> bool:

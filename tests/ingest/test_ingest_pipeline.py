@@ -19,6 +19,7 @@ from paritylab.ingest.pipeline import ingest_file
 from paritylab.ingest.redact import Redactor
 from paritylab.ingest.run import ingest_paths
 from paritylab.store import Store, open_store
+from tests.ingest.test_malformed import w
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_LOGS = ROOT / "datasets" / "sample" / "logs"
@@ -582,3 +583,29 @@ def test_a_store_from_before_the_logs_view_reads_as_before_and_re_ingests_nothin
     assert old_row == new_row
     assert json.loads(new_row["m"]) == [{"role": "user", "content": prompt}]
     assert (new_row["question"], json.loads(new_row["c"])) == ("How long?", ["Refunds take 5 days."])
+
+
+def test_a_directory_gives_rotated_logs_and_names_what_it_leaves_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """logrotate names older files app.log.1, app.log.2.gz, app.log-20261116.gz: they are logs too (they
+    were silently left out); a file of another kind is left out with a warning naming it."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    plain = ["app.log", "app.log.1", "calls.jsonl.2026-11-16", "CALLS.JSONL", "app.log.2026-11-16T0400"]
+    for name in plain:
+        (logs / name).write_text(w(name) + "\n")
+    for name in ["app.log.2.gz", "app.log-20261116.gz", "OLD.LOG.GZ"]:
+        with gzip.open(logs / name, "wt") as fh:
+            fh.write(w(name) + "\n")
+    (logs / "notes.md").write_text("# not a log\n")
+    (logs / "calls.jsonl.zst").write_bytes(b"\x28\xb5\x2f\xfd")
+    with caplog.at_level("WARNING"):
+        found = expand_paths([str(logs)])
+    assert sorted(p.name for p in found) == sorted(
+        [*plain, "app.log.2.gz", "app.log-20261116.gz", "OLD.LOG.GZ"]
+    )
+    assert "2 files in" in caplog.text and "calls.jsonl.zst, notes.md" in caplog.text
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    batches = ingest_paths(settings, [str(logs)])
+    assert sum(b.stored for b in batches) == 8 and all(b.reconciles() and not b.quarantined for b in batches)
