@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import gzip
 import hashlib
 import io
 import logging
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from paritylab.errors import IngestError
+from paritylab.ingest.compressed import CUT_SHORT, is_compressed, unpacked
 from paritylab.store.sql import int64_array, string_array
 
 if TYPE_CHECKING:
@@ -32,17 +32,7 @@ T = TypeVar("T")
 UTF8_BOM = b"\xef\xbb\xbf"
 CHUNK_BYTES = 128 * 1024 * 1024  # fewer, larger scans: each DuckDB statement has a fixed cost (plan, append)
 BATCH_ROWS = 16_384
-LINE_SUFFIXES = (
-    ".jsonl",
-    ".json",
-    ".log",
-    ".ndjson",
-    ".txt",
-    ".jsonl.gz",
-    ".json.gz",
-    ".log.gz",
-    ".ndjson.gz",
-)
+LINE_SUFFIXES = (".jsonl", ".json", ".log", ".ndjson", ".txt")  # also compressed: + .gz, .zst
 TABLE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
 # Log rotation's names for older files: app.log.1, app.log.2.gz (numbered), app.log-20261116.gz,
 # app.log.2026-11-16 (dated, logrotate's dateext and the like, optionally with a time).
@@ -91,8 +81,8 @@ def is_log_file(name: str) -> bool:
     name = name.lower()
     if name.endswith(TABLE_SUFFIXES):
         return True
-    unpacked = name.removesuffix(".gz")
-    return unpacked.endswith(LINE_SUFFIXES) or ROTATED.sub("", unpacked).endswith(LINE_SUFFIXES)
+    plain = name.removesuffix(".gz").removesuffix(".zst")
+    return plain.endswith(LINE_SUFFIXES) or ROTATED.sub("", plain).endswith(LINE_SUFFIXES)
 
 
 def _warn_left_out(directory: Path, left_out: list[Path]) -> None:
@@ -142,7 +132,7 @@ def file_hash(path: Path) -> str:
 
 
 class _Hashing(io.RawIOBase):
-    """The file's bytes as read, fed to `digest` on the way (the compressed bytes, for gzip)."""
+    """The file's bytes as read, fed to `digest` on the way (the compressed bytes, for gzip or zstd)."""
 
     def __init__(self, raw: BinaryIO, digest: Any) -> None:
         self._raw, self._digest = raw, digest
@@ -165,43 +155,8 @@ class _Hashing(io.RawIOBase):
 def _open(path: Path, digest: Any = None) -> Iterator[io.BufferedIOBase]:
     with path.open("rb") as raw:
         stream: Any = raw if digest is None else io.BufferedReader(_Hashing(raw, digest), buffer_size=1 << 20)
-        if path.name.lower().endswith(".gz"):
-            with gzip.GzipFile(fileobj=stream, mode="rb") as unpacked:  # does not close `stream`: `raw` does
-                yield _GzipUntilCut(unpacked)  # type: ignore[misc]  # a readable raw stream
-        else:
-            yield stream
-
-
-GZIP_CUT = (
-    "gzip file cut short (it ends before its end-of-stream marker: still being written, or truncated): "
-    "its last line may be incomplete"
-)
-
-
-class _GzipUntilCut(io.RawIOBase):
-    """A gzip stream read up to where its bytes end. A file cut short (a log still being written, a copy
-    interrupted) yields every byte that decompresses, then ends with `cut` set: GzipFile.readinto would
-    raise EOFError and lose the block it was filling, and the ingest every line of the file."""
-
-    def __init__(self, unpacked: gzip.GzipFile) -> None:
-        self._unpacked, self.cut = unpacked, False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view, filled = memoryview(buffer).cast("B"), 0
-        while filled < len(view) and not self.cut:
-            try:
-                piece = self._unpacked.read1(len(view) - filled)
-            except EOFError:
-                self.cut = True
-                break
-            if not piece:
-                break
-            view[filled : filled + len(piece)] = piece
-            filled += len(piece)
-        return filled
+        with unpacked(path, stream) as readable:  # does not close `stream`: `raw` does
+            yield readable
 
 
 def _first_block(path: Path, chunk_bytes: int) -> int:
@@ -209,7 +164,7 @@ def _first_block(path: Path, chunk_bytes: int) -> int:
     file took longer than ingesting it: ~90 ms a file), a gzip file from a guess at its unpacked size
     (blocks then grow to `chunk_bytes`)."""
     size = path.stat().st_size
-    guess = size * 8 if path.name.lower().endswith(".gz") else size + 1  # + 1: the read that finds the end
+    guess = size * 8 if is_compressed(path) else size + 1  # + 1: the read that finds the end
     return min(chunk_bytes, max(1 << 16, guess))
 
 
@@ -223,7 +178,7 @@ def read_chunks(
     Each block is read into a fresh buffer behind the carried-over partial line (`readinto`: no
     concatenation copy) and handed to Arrow without copying; only the split lines are new memory.
     A UTF-8 byte order mark at the start (Windows tools write one) is not part of the first line. A gzip
-    file cut short is read up to its cut: its last, unfinished line is a defect (GZIP_CUT)."""
+    or zstd file cut short is read up to its cut: its last, unfinished line is a defect (CUT_SHORT)."""
     position = start
     carry = b""
     first = True
@@ -263,7 +218,7 @@ def read_chunks(
         raise IngestError(f"cannot read {path}: {exc}", hint="is the file complete and not corrupt?") from exc
     if carry and was_cut:
         text = carry.decode("utf-8", errors="replace").replace("\x00", "\\u0000")
-        yield _chunk(position, string_array([text]), string_array([GZIP_CUT]))
+        yield _chunk(position, string_array([text]), string_array([CUT_SHORT]))
     elif carry:
         yield _decode(bytearray(carry), len(carry), position)
 

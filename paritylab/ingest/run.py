@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paritylab.config import IngestConfig, Settings
+from paritylab.ingest.compressed import is_compressed
 from paritylab.ingest.lines import expand_paths, file_hash
 from paritylab.ingest.pipeline import BatchSummary, detect_format, ingest_group, sampling_settings
 from paritylab.ingest.tables import is_table
@@ -19,7 +20,7 @@ from paritylab.store import Store, open_store
 GROUP_FILE_MAX_BYTES = 16 << 20
 GROUP_MAX_BYTES = 256 << 20
 GROUP_MAX_FILES = 2048
-GZIP_RATIO = 8  # a gzip file's lines take about this many times its size (JSON logs pack 5-15x)
+GZIP_RATIO = 8  # a compressed file's lines take about this many times its size (JSON logs pack 5-15x)
 log = logging.getLogger(__name__)
 
 
@@ -144,7 +145,7 @@ class _Groups:
 
 def _unpacked_size(path: Path, size: int) -> int:
     """What a file's lines take: a group's budget is in lines read, not bytes on disk."""
-    return size * GZIP_RATIO if path.name.lower().endswith(".gz") else size
+    return size * GZIP_RATIO if is_compressed(path) else size
 
 
 def may_be_unchanged(store: Store, size: int, cfg: IngestConfig) -> bool:

@@ -278,7 +278,7 @@ def test_a_gzip_log_cut_short_stores_what_it_holds_and_the_complete_file_the_res
     """A .gz still being written has no end marker yet: its complete records are stored, its unfinished
     last line quarantined (not the whole file lost to an error). Once complete, the same file adds the
     rest: nothing twice."""
-    from paritylab.ingest.lines import GZIP_CUT
+    from paritylab.ingest.compressed import CUT_SHORT
 
     records = [
         {"request_id": f"g{i}", "ts": "2026-11-16T10:00:00Z", "model": "m", "prompt": f"p{i}" * 40,
@@ -295,7 +295,7 @@ def test_a_gzip_log_cut_short_stores_what_it_holds_and_the_complete_file_the_res
         whole = ingest_file(store, path, None, IngestConfig(), redactor=Redactor())
         [(stored,)] = store.con.execute("SELECT count(DISTINCT log_id) FROM logs").fetchall()
     assert cut.reconciles() and cut.quarantined == 1 and cut.stored == cut.seen - 1 > 500
-    assert row["position"] == cut.seen and row["reasons"] == [GZIP_CUT]
+    assert row["position"] == cut.seen and row["reasons"] == [CUT_SHORT]
     assert whole.reconciles() and whole.already_stored == cut.stored and whole.stored == 3000 - cut.stored
     assert stored == 3000
 
@@ -589,7 +589,9 @@ def test_a_directory_gives_rotated_logs_and_names_what_it_leaves_out(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """logrotate names older files app.log.1, app.log.2.gz, app.log-20261116.gz: they are logs too (they
-    were silently left out); a file of another kind is left out with a warning naming it."""
+    were silently left out), as are zstd files; a file of another kind is left out with a warning."""
+    import zstandard
+
     logs = tmp_path / "logs"
     logs.mkdir()
     plain = ["app.log", "app.log.1", "calls.jsonl.2026-11-16", "CALLS.JSONL", "app.log.2026-11-16T0400"]
@@ -598,14 +600,15 @@ def test_a_directory_gives_rotated_logs_and_names_what_it_leaves_out(
     for name in ["app.log.2.gz", "app.log-20261116.gz", "OLD.LOG.GZ"]:
         with gzip.open(logs / name, "wt") as fh:
             fh.write(w(name) + "\n")
+    for name in ["spans.jsonl.zst", "app.log.3.zst"]:
+        (logs / name).write_bytes(zstandard.ZstdCompressor().compress(w(name).encode() + b"\n"))
     (logs / "notes.md").write_text("# not a log\n")
-    (logs / "calls.jsonl.zst").write_bytes(b"\x28\xb5\x2f\xfd")
+    (logs / "calls.jsonl.7z").write_bytes(b"7z\xbc\xaf\x27\x1c")
     with caplog.at_level("WARNING"):
         found = expand_paths([str(logs)])
-    assert sorted(p.name for p in found) == sorted(
-        [*plain, "app.log.2.gz", "app.log-20261116.gz", "OLD.LOG.GZ"]
-    )
-    assert "2 files in" in caplog.text and "calls.jsonl.zst, notes.md" in caplog.text
+    compressed = ["app.log.2.gz", "app.log-20261116.gz", "OLD.LOG.GZ", "spans.jsonl.zst", "app.log.3.zst"]
+    assert sorted(p.name for p in found) == sorted([*plain, *compressed])
+    assert "2 files in" in caplog.text and "calls.jsonl.7z, notes.md" in caplog.text
     settings = load_settings(env={}, store=tmp_path / "s.duckdb")
     batches = ingest_paths(settings, [str(logs)])
-    assert sum(b.stored for b in batches) == 8 and all(b.reconciles() and not b.quarantined for b in batches)
+    assert sum(b.stored for b in batches) == 10 and all(b.reconciles() and not b.quarantined for b in batches)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from paritylab.ingest.lines import GZIP_CUT, UTF8_BOM, _first_block, read_chunks
+from paritylab.ingest.compressed import CUT_SHORT
+from paritylab.ingest.lines import UTF8_BOM, _first_block, read_chunks
 
 
 def expected_lines(data: bytes) -> list[tuple[int, str, str | None]]:
@@ -87,7 +88,7 @@ def test_a_gzip_file_cut_short_gives_every_line_before_the_cut(tmp_path: Path) -
     position, text, defect = rows[-1]
     assert (
         position == len(rows)
-        and defect == GZIP_CUT
+        and defect == CUT_SHORT
         and data.split(b"\n")[position - 1].startswith(text.encode())
     )
     head = data[: data.index(b"\n", len(data) // 2) + 1]
@@ -167,3 +168,31 @@ def test_the_digest_taken_while_reading_is_the_file_hash(tmp_path: Path, name: s
     assert digest.content() == file_content(path)
     assert digest.content().sha256 == file_hash(path) == hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest.content().size == path.stat().st_size
+
+
+def test_zstd_files_are_read_whole_across_frames_and_up_to_a_cut(tmp_path: Path) -> None:
+    """A .zst log (what OTel collectors and log shippers write): one frame, several frames (a writer that
+    appends), cut short inside a frame (the unfinished last line a defect: zstd's own reader would end
+    silently) or corrupt (with a checksum, as the zstd CLI writes: an IngestError, not a crash)."""
+    import zstandard
+
+    from paritylab.errors import IngestError
+
+    data = b"".join(b'{"i": %d, "pad": "%s"}\n' % (i, b"%x" % (i * 7919) * 9) for i in range(60_000))
+    half = data.index(b"\n", len(data) // 2) + 1
+    one = zstandard.ZstdCompressor().compress(data)
+    frames = zstandard.ZstdCompressor().compress(data[:half]) + zstandard.ZstdCompressor().compress(
+        data[half:]
+    )
+    for name, packed in [("one.jsonl.zst", one), ("frames.jsonl.zst", frames)]:
+        (tmp_path / name).write_bytes(packed)
+        assert read_all(tmp_path / name, 1 << 20) == expected_lines(data), name
+    (tmp_path / "cut.jsonl.zst").write_bytes(one[: len(one) * 2 // 3])
+    rows = read_all(tmp_path / "cut.jsonl.zst", 1 << 20)
+    assert len(rows) > 10_000 and rows[:-1] == expected_lines(data)[: len(rows) - 1]
+    position, text, defect = rows[-1]
+    assert defect == CUT_SHORT and data.split(b"\n")[position - 1].startswith(text.encode())
+    checked = zstandard.ZstdCompressor(write_checksum=True).compress(data)  # as the zstd CLI writes
+    (tmp_path / "bad.jsonl.zst").write_bytes(checked[:100] + b"garbage" * 100 + checked[800:])
+    with pytest.raises(IngestError, match=r"cannot read .*bad\.jsonl\.zst: zstd"):
+        read_all(tmp_path / "bad.jsonl.zst", 1 << 20)
