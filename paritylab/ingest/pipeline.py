@@ -27,7 +27,7 @@ from paritylab.ingest.lines import ContentDigest, file_content, prefetch, read_c
 from paritylab.ingest.tables import is_table, read_table_chunks
 from paritylab.store.db import Store
 from paritylab.store.ledger import utcnow
-from paritylab.store.sql import int64_array, registered, string_array
+from paritylab.store.sql import int64_array, literal, registered, string_array
 
 __all__ = ["BatchSummary", "detect_format", "ingest_file", "ingest_group", "sampling_settings"]
 
@@ -100,10 +100,35 @@ def ingest_group(
     # DuckDB would otherwise keep the staged file in memory up to 80% of RAM; past the limit it spills.
     con.execute(f"SET memory_limit = '{cfg.memory_limit_mb}MB'")
     scan.check_logging_prefix(con, cfg.logging_prefix)
+    timings: dict[str, float] = {}
+    with _naive_times_in_utc(con):
+        lines, digests = _stage(
+            con, paths, summaries, cfg, redactor=redactor, progress=progress, timings=timings
+        )
+    with _phase(timings, "store"):
+        batches.count(con, summaries)
+        contents = [d.content() if d else file_content(p) for d, p in zip(digests, paths, strict=True)]
+        batches.write(store, summaries, contents, cfg)
+    _share_time(summaries, lines, time.perf_counter() - started, timings)
+    return summaries
+
+
+def _stage(
+    con: Any,
+    paths: list[Path],
+    summaries: list[BatchSummary],
+    cfg: IngestConfig,
+    *,
+    redactor: Any,
+    progress: Callable[[Path, int], None] | None,
+    timings: dict[str, float],
+) -> tuple[list[int], list[Any]]:
+    """Scan, parse, sample, validate and redact the files into the stage, each file's counts so far into
+    its summary; (lines of each file, the content digests taken while reading)."""
+    fmt = summaries[0].source_format
     parse_as = "wrapper" if fmt == "table" else fmt  # table rows are wrapper records (see ingest.tables)
     # tables are read by DuckDB: hashed apart
     digests = [None if is_table(p) else ContentDigest() for p in paths]
-    timings: dict[str, float] = {}
     with _phase(timings, "scan"):  # read, classify and light-parse every line
         lines, record_lines = _stage_group(con, paths, parse_as, cfg, progress=progress, digests=digests)
     with _phase(timings, "parse + sample"):
@@ -120,12 +145,20 @@ def ingest_group(
         s.sampled_out = records.get(i, 0) - parsed.get(i, 0)
         s.failed_validation = failed.get(i, 0)
         s.redactions = dict(redactions.get(i, {}))
-    with _phase(timings, "store"):
-        batches.count(con, summaries)
-        contents = [d.content() if d else file_content(p) for d, p in zip(digests, paths, strict=True)]
-        batches.write(store, summaries, contents, cfg)
-    _share_time(summaries, lines, time.perf_counter() - started, timings)
-    return summaries
+    return lines, digests
+
+
+@contextmanager
+def _naive_times_in_utc(con: Any) -> Iterator[None]:
+    """A timestamp without a zone ("2026-11-16T10:00:00", as datetime.utcnow().isoformat() writes it) is
+    read as UTC, whatever this machine's zone: the same file gives the same times everywhere (DuckDB
+    reads such a text in its session's zone, the machine's by default)."""
+    [(zone,)] = con.execute("SELECT current_setting('TimeZone')").fetchall()
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET TimeZone = {literal(zone)}")
 
 
 def _batch_id() -> str:

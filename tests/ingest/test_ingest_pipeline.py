@@ -612,3 +612,32 @@ def test_a_directory_gives_rotated_logs_and_names_what_it_leaves_out(
     settings = load_settings(env={}, store=tmp_path / "s.duckdb")
     batches = ingest_paths(settings, [str(logs)])
     assert sum(b.stored for b in batches) == 10 and all(b.reconciles() and not b.quarantined for b in batches)
+
+
+def test_a_timestamp_without_a_zone_is_utc_whatever_the_machine_zone(tmp_path: Path) -> None:
+    """`datetime.utcnow().isoformat()` writes no zone: such a time is read as UTC, on a machine in New York
+    too (DuckDB read it in the machine's zone: 5 hours later there); times with a zone keep theirs."""
+    path = tmp_path / "times.jsonl"
+    stamps = {
+        "naive": "2026-11-16T10:00:00",
+        "zulu": "2026-11-16T10:00:00Z",
+        "cet": "2026-11-16T11:00:00+01:00",
+    }
+    path.write_text("".join(w(name, ts=ts) + "\n" for name, ts in stamps.items()))
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        from paritylab.config import IngestConfig
+        from paritylab.ingest.pipeline import ingest_file
+        from paritylab.ingest.redact import Redactor
+        from paritylab.store import open_store
+        with open_store(Path({str(tmp_path / "s.duckdb")!r})) as db:
+            ingest_file(db, Path({str(path)!r}), None, IngestConfig(), redactor=Redactor())
+            assert db.rows("SELECT current_setting('TimeZone') AS tz") == [{{"tz": "America/New_York"}}]
+            for row in db.rows("SELECT log_id, epoch(ts) AS t FROM logs ORDER BY 1"):
+                print(row["log_id"], int(row["t"]))
+    """)
+    env = {**os.environ, "TZ": "America/New_York"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    ten_utc = 1794823200  # 2026-11-16T10:00:00Z
+    assert out.stdout.split() == [f"wrapper:req_{n}" if i % 2 == 0 else str(ten_utc)
+                                  for n in ("cet", "naive", "zulu") for i in range(2)]  # fmt: skip
