@@ -198,16 +198,27 @@ def _stage_group(
     return the lines of each file and the lines that were records, per file."""
     stage.create_stage(con)
     lines = [0] * len(paths)
-    for pieces in _scan_batches(prefetch(_group_chunks(paths, cfg, digests))):
+    scanned = False
+    read = _counted(prefetch(_group_chunks(paths, cfg, digests)), paths, lines, progress)
+    for pieces in _scan_batches(read):
         table = pieces[0][1].to_arrow() if len(pieces) == 1 else _concat([c.to_arrow() for _, c in pieces])
-        scan.scan_chunk(con, table, parse_as, cfg, first=sum(lines) == 0)
-        for i, chunk in pieces:
-            lines[i] += len(chunk)
-            if progress:
-                progress(paths[i], len(chunk))
+        scan.scan_chunk(con, table, parse_as, cfg, first=not scanned)
+        scanned = True
     if sum(lines) == 0:  # empty files still get their (empty) stage
         scan.scan_chunk(con, _no_lines(), parse_as, cfg, first=True)
     return lines, stage.finish_scan(con, parse_as)
+
+
+def _counted(
+    pieces: Iterator[Any], paths: list[Path], lines: list[int], progress: Callable[[Path, int], None] | None
+) -> Iterator[Any]:
+    """The (index, chunk) pieces, each counted into `lines` and reported as it is read: several small
+    files' lines are scanned together, and the progress bar should not wait for their scan."""
+    for i, chunk in pieces:
+        lines[i] += len(chunk)
+        if progress:
+            progress(paths[i], len(chunk))
+        yield i, chunk
 
 
 def _group_chunks(

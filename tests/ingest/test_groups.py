@@ -168,3 +168,30 @@ def test_a_file_that_vanishes_leaves_the_files_before_it_stored(
         ingest_paths(settings, [str(logs)])
     with open_store(settings.store) as db:
         assert db.rows("SELECT log_id FROM stored_logs") == [{"log_id": "wrapper:req_a"}]
+
+
+def test_progress_is_reported_as_files_are_read_not_after_their_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small files' lines are scanned together (up to 65,536 lines a statement): the progress bar moves
+    file by file as they are read, it does not wait for the scan."""
+    from paritylab.ingest import pipeline, scan
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for name in "abc":
+        (logs / f"{name}.jsonl").write_text(w(f"{name}1") + "\n" + w(f"{name}2") + "\n")
+    events: list[str] = []
+    scan_chunk = scan.scan_chunk
+
+    def recorded(con: Any, table: Any, *args: Any, **kwargs: Any) -> None:
+        events.append(f"scan {table.num_rows}")
+        scan_chunk(con, table, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.scan, "scan_chunk", recorded)
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    summaries = ingest_paths(
+        settings, [str(logs)], progress=lambda path, n: events.append(f"{path.name} {n}")
+    )
+    assert [s.staged_with for s in summaries] == [3, 3, 3] and all(s.stored == 2 for s in summaries)
+    assert events == ["a.jsonl 2", "b.jsonl 2", "c.jsonl 2", "scan 6"]
