@@ -108,7 +108,12 @@ def test_ledger_records_every_attempt_the_server_saw(outcome: tuple) -> None:
     assert server_saw <= attempts <= server_saw + client_side
     assert by_status["timeout:0"] >= stats["outcome:timeout"]
     assert 0.15 < by_status["rate_limited:429"] / attempts < 0.25  # the injected 20 %, give or take
-    assert 0.01 < by_status["timeout:0"] / attempts < 0.04
+    # the injected 2 % of timeouts, where they are injected: the ledger's share also holds the late answers
+    # and client-side timeouts a loaded machine adds (4.8-5.7 % of attempts in 2 of 8 CI runs); those
+    # extra timeouts are all accounted for: late answers, or attempts the server never saw
+    assert 0.01 < stats["outcome:timeout"] / server_saw < 0.04
+    extra = by_status["timeout:0"] - stats["outcome:timeout"]
+    assert extra <= sum(late.values()) + (attempts - server_saw), (extra, late, attempts, server_saw)
 
 
 def test_each_request_succeeds_exactly_once_and_is_billed_once(outcome: tuple) -> None:
