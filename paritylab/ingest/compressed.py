@@ -23,8 +23,23 @@ CUT_SHORT = (
 _ZSTD_READ = 1 << 20  # compressed bytes fed to the decompressor at a time
 
 
+UNPACKED_RATIO = 8  # a compressed log's lines take about this many times its size (JSON logs pack 5-15x)
+
+
 def is_compressed(path: Path) -> bool:
     return path.name.lower().endswith(COMPRESSED_SUFFIXES)
+
+
+def unpacked_size(path: Path, size: int) -> int:
+    """About how many bytes of lines a file of `size` bytes holds."""
+    return size * UNPACKED_RATIO if is_compressed(path) else size
+
+
+def without_compression(name: str) -> str:
+    """`name` without its compression suffix (app.log.2.gz -> app.log.2)."""
+    for suffix in COMPRESSED_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from paritylab.errors import IngestError
-from paritylab.ingest.compressed import CUT_SHORT, is_compressed, unpacked
+from paritylab.ingest.compressed import CUT_SHORT, unpacked, unpacked_size, without_compression
 from paritylab.store.sql import int64_array, string_array
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def is_log_file(name: str) -> bool:
     name = name.lower()
     if name.endswith(TABLE_SUFFIXES):
         return True
-    plain = name.removesuffix(".gz").removesuffix(".zst")
+    plain = without_compression(name)
     return plain.endswith(LINE_SUFFIXES) or ROTATED.sub("", plain).endswith(LINE_SUFFIXES)
 
 
@@ -164,7 +164,7 @@ def _first_block(path: Path, chunk_bytes: int) -> int:
     file took longer than ingesting it: ~90 ms a file), a gzip file from a guess at its unpacked size
     (blocks then grow to `chunk_bytes`)."""
     size = path.stat().st_size
-    guess = size * 8 if is_compressed(path) else size + 1  # + 1: the read that finds the end
+    guess = unpacked_size(path, size) + 1  # + 1: the read that finds the end
     return min(chunk_bytes, max(1 << 16, guess))
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paritylab.config import IngestConfig, Settings
-from paritylab.ingest.compressed import is_compressed
+from paritylab.ingest.compressed import unpacked_size
 from paritylab.ingest.lines import expand_paths, file_hash
 from paritylab.ingest.pipeline import BatchSummary, detect_format, ingest_group, sampling_settings
 from paritylab.ingest.tables import is_table
@@ -20,7 +20,6 @@ from paritylab.store import Store, open_store
 GROUP_FILE_MAX_BYTES = 16 << 20
 GROUP_MAX_BYTES = 256 << 20
 GROUP_MAX_FILES = 2048
-GZIP_RATIO = 8  # a compressed file's lines take about this many times its size (JSON logs pack 5-15x)
 log = logging.getLogger(__name__)
 
 
@@ -104,7 +103,7 @@ class _Groups:
 
     def add(self, path: Path, size: int, fmt: str | None) -> None:
         fmt = "table" if is_table(path) else fmt or detect_format(path, self.cfg.logging_prefix)
-        unpacked = _unpacked_size(path, size)
+        unpacked = unpacked_size(path, size)
         alone = fmt == "table" or unpacked > GROUP_FILE_MAX_BYTES
         if self.paths and (alone or fmt != self.fmt or len(self.paths) >= GROUP_MAX_FILES
                            or self._bytes() + unpacked > GROUP_MAX_BYTES):  # fmt: skip
@@ -118,7 +117,7 @@ class _Groups:
             self.flush()
 
     def _bytes(self) -> int:
-        return sum(_unpacked_size(path, size) for size, paths in self.sizes.items() for path in paths)
+        return sum(unpacked_size(path, size) for size, paths in self.sizes.items() for path in paths)
 
     def flush(self) -> None:
         if not self.paths:
@@ -141,11 +140,6 @@ class _Groups:
         return ingest_group(
             self.store, paths, self.fmt, self.cfg, redactor=self.redactor, progress=self.progress
         )
-
-
-def _unpacked_size(path: Path, size: int) -> int:
-    """What a file's lines take: a group's budget is in lines read, not bytes on disk."""
-    return size * GZIP_RATIO if is_compressed(path) else size
 
 
 def may_be_unchanged(store: Store, size: int, cfg: IngestConfig) -> bool:
