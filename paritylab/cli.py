@@ -64,7 +64,9 @@ def ingest(
     paths: Annotated[list[str], typer.Argument(help="files, globs or directories of logs")],
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="wrapper | openai | otel (default: detect; tables: [ingest] columns)"),
+        typer.Option(
+            "--format", help="wrapper | openai | otel | litellm (default: detect; tables: [ingest] columns)"
+        ),
     ] = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,

@@ -17,6 +17,8 @@ from paritylab.store.ledger import utcnow
 from paritylab.store.sql import int64_array, registered, string_array
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from paritylab.config import IngestConfig
     from paritylab.ingest.lines import Content
     from paritylab.store.db import Store
@@ -47,6 +49,7 @@ class BatchSummary:
     timings: dict[str, float] = field(default_factory=dict)
     staged_with: int = 1  # files staged and written together with this one (itself included)
     unchanged: bool = False  # these bytes were ingested before with the same settings: nothing was read
+    started_at: datetime = field(default_factory=utcnow)  # when its ingest (its group's) began
 
     def reconciles(self) -> bool:
         parts = self.stored + self.already_stored + self.quarantined + self.sampled_out + self.skipped
@@ -149,7 +152,7 @@ def write(store: Store, summaries: list[BatchSummary], contents: list[Content], 
             )
             _insert_quarantine(con, contents)
             con.executemany(
-                "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [_batch_row(s, c, cfg) for s, c in zip(summaries, contents, strict=True)],
             )
             con.execute("COMMIT")
@@ -164,6 +167,7 @@ def _batch_row(s: BatchSummary, content: Content, cfg: IngestConfig) -> list[Any
         s.source,
         s.source_format,
         content.sha256,
+        s.started_at,
         utcnow(),
         s.seen,
         s.stored,

@@ -31,7 +31,7 @@ CANONICAL = [
     "guardrail_flags",
     "tags",
 ]
-FORMATS = ("wrapper", "openai", "otel")
+FORMATS = ("wrapper", "openai", "otel", "litellm")
 # Shared with the scan's light parse (scan.py), so the sampling decision sees the same id and status.
 WRAPPER_LOG_ID = "'wrapper:' || coalesce(v_request_id, left(sha256(payload), 32))"
 WRAPPER_STATUS = "CASE WHEN v_ok = false OR (v_ok IS NULL AND v_error IS NOT NULL) THEN 'error' ELSE 'ok' END"
@@ -48,7 +48,7 @@ def openai_status(response_type: str) -> str:
     )
 
 
-def _select(paths: JsonPaths, fields: list[Field], exprs: dict[str, str], source: str) -> str:
+def select_canonical(paths: JsonPaths, fields: list[Field], exprs: dict[str, str], source: str) -> str:
     """Wrap per-field values into the canonical select; `exprs` may refer to v_<name> columns and to
     `jt` / `jv`, the types and texts of `paths` (complete once the fields and exprs are built)."""
     values = ",\n  ".join(f"{f.value} AS v_{f.name}" for f in fields)
@@ -136,7 +136,7 @@ def request_messages(messages: str, system: str) -> str:
     )
 
 
-def _flatten(messages: str) -> str:
+def flatten_messages(messages: str) -> str:
     """[{"role","content"}] JSON -> "role: content" lines."""
     return (
         f"array_to_string(list_transform(TRY_CAST({messages} AS JSON[]), "
@@ -176,7 +176,7 @@ def wrapper_sql(source: str) -> str:
         "prompt_version": "v_prompt_version",
         # a bare prompt's messages are derived when read, from the redacted prompt (store.logs_view)
         "input_messages": "v_messages",
-        "input_text": f"coalesce(v_prompt, {_flatten('v_messages')})",
+        "input_text": f"coalesce(v_prompt, {flatten_messages('v_messages')})",
         "question": "v_question",
         "context": "v_context",
         "output_text": "v_response",
@@ -191,7 +191,7 @@ def wrapper_sql(source: str) -> str:
         "guardrail_flags": "v_guardrails",
         "tags": "v_tags",
     }
-    return _select(r, f, exprs, source)
+    return select_canonical(r, f, exprs, source)
 
 
 def openai_sql(source: str) -> str:
@@ -241,7 +241,7 @@ def openai_sql(source: str) -> str:
         "model": "v_model",
         "prompt_version": "v_prompt_version",
         "input_messages": request_messages("v_messages", "v_system"),
-        "input_text": _flatten(request_messages("v_messages", "v_system")),
+        "input_text": flatten_messages(request_messages("v_messages", "v_system")),
         "question": "NULL",
         "context": "NULL",
         "output_text": f"coalesce({message_text('v_message')}, {content_text('v_content')}, "
@@ -257,4 +257,4 @@ def openai_sql(source: str) -> str:
         "guardrail_flags": "v_guardrails",
         "tags": "v_tags",
     }
-    return _select(r, f, exprs, source)
+    return select_canonical(r, f, exprs, source)

@@ -51,13 +51,15 @@ def detect_format(path: Path, logging_prefix: str = LOGGING_PREFIX) -> str:
         text = prefix.sub("", line, count=1)
         if '"resourceSpans"' in text:
             return "otel"
+        if '"call_type"' in text and ('"startTime"' in text or '"response_cost"' in text):
+            return "litellm"  # before the others: it has messages and a response too
         if '"request"' in text and '"response"' in text:
             return "openai"
         if '"prompt"' in text or '"response"' in text:
             return "wrapper"
     raise IngestError(
         f"cannot tell the log format of {path}",
-        hint="pass --format wrapper|openai|otel (or a [ingest] column mapping for tables)",
+        hint="pass --format wrapper|openai|otel|litellm (or a [ingest] column mapping for tables)",
     )
 
 

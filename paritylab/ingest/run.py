@@ -8,7 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paritylab.config import IngestConfig, Settings
+from paritylab.errors import IngestError
 from paritylab.ingest.compressed import unpacked_size
+from paritylab.ingest.formats import FORMATS
 from paritylab.ingest.lines import expand_paths, file_hash
 from paritylab.ingest.pipeline import BatchSummary, detect_format, ingest_group, sampling_settings
 from paritylab.ingest.tables import is_table
@@ -41,6 +43,10 @@ def ingest_paths(
     hashed while it is ingested (one read, not two)."""
     from paritylab.ingest.redact import Redactor
 
+    if fmt is not None and fmt not in FORMATS:
+        raise IngestError(
+            f"unknown log format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}, or leave it out"
+        )
     redactor = Redactor(extra=dict(settings.ingest.redact_extra))
     with open_store(settings.store, lock_timeout_s=settings.store_lock_timeout_s) as store:
         groups = _Groups(store, settings.ingest, redactor, progress)

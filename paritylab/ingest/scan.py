@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from paritylab.config_sections import LOGGING_PREFIX
 from paritylab.errors import ConfigError
+from paritylab.ingest import litellm
 from paritylab.ingest.formats import OPENAI_LOG_ID, WRAPPER_LOG_ID, WRAPPER_STATUS, openai_status
 from paritylab.ingest.typed import Field, any_problem, field
 from paritylab.store.sql import literal, registered
@@ -32,11 +33,19 @@ FORMAT_KEYS = {
     "wrapper": ["prompt", "messages", "response", "model"],
     "openai": ["request", "response"],
     "otel": ["resourceSpans"],
+    "litellm": ["call_type", "messages", "response", "startTime"],
 }
 # The format keys the scan's struct reads (short values, or read anyway): a record showing none of them
 # (rare) takes the slow path, which looks for every key of FORMAT_KEYS. Reading `prompt` or `response`
 # into the struct would copy every prompt once more.
-FAST_KEYS = {"wrapper": ["model"], "openai": ["response"], "otel": ["resourceSpans"]}
+FAST_KEYS = {
+    "wrapper": ["model"],
+    "openai": ["response"],
+    "otel": ["resourceSpans"],
+    "litellm": ["call_type"],
+}
+# A record of the format that holds nothing to evaluate, by its struct `s`: skipped with this reason.
+FORMAT_SKIP = {"litellm": litellm.skip_reason("s.call_type", "payload")}
 # DuckDB's JSON parser also accepts what JSON does not: a trailing comma, and the literals NaN, Inf and
 # Infinity in any case and with a sign (`"cost": nan` from a hand-formatted writer would be a NaN cost).
 # A line that may hold one (`lax`, rare) keeps its text for Python's strict parser. A literal follows a
@@ -48,12 +57,15 @@ LAX_PATTERNS = (r",\s*(?:[}\]]|" + _NONFINITE + ")", r":\s*" + _NONFINITE, r"\[\
 HASH_U = "('0x' || left(md5($seed || ':' || log_id), 12))::BIGINT / 281474976710656.0"
 
 
-def struct_type(keys: list[str]) -> str:
-    """A from_json type reading each key as raw JSON (typed later, with readable problems)."""
-    return "{" + ", ".join(f'"{k}": "JSON"' for k in keys) + "}"
+def struct_type(keys: dict[str, str]) -> str:
+    """A from_json type reading each key as the type given (raw JSON: typed later, with readable problems)."""
+    return "{" + ", ".join(f'"{k}": "{t}"' for k, t in keys.items()) + "}"
 
 
-def _wrapper_light() -> tuple[list[str], list[Field], dict[str, str]]:
+Light = tuple[dict[str, str], list[Field], dict[str, str]]
+
+
+def _wrapper_light() -> Light:
     keys = ["request_id", "id", "ok", "error", "feedback", "guardrails", "latency_ms"]
     fields = [
         field("request_id", "coalesce(s.request_id, s.id)", "str"),
@@ -64,10 +76,10 @@ def _wrapper_light() -> tuple[list[str], list[Field], dict[str, str]]:
         field("latency_ms", "s.latency_ms", "num"),
     ]
     exprs = {"log_id": WRAPPER_LOG_ID, "status": WRAPPER_STATUS}
-    return keys, fields, exprs
+    return dict.fromkeys(keys, "JSON"), fields, exprs
 
 
-def _openai_light() -> tuple[list[str], list[Field], dict[str, str]]:
+def _openai_light() -> Light:
     keys = ["id", "error", "latency_ms", "response", "metadata"]
     fields = [
         field("id", "s.id", "str"),
@@ -78,12 +90,12 @@ def _openai_light() -> tuple[list[str], list[Field], dict[str, str]]:
         field("guardrails", "json_extract(s.metadata, '$.guardrails')", "strlist"),
     ]
     exprs = {"log_id": OPENAI_LOG_ID, "status": openai_status("json_type(s.response)")}
-    return keys, fields, exprs
+    return dict.fromkeys(keys, "JSON"), fields, exprs
 
 
 # The same field definitions as the full parses (formats.py), so the sampling decision (log id, failure
 # kind, hash) comes out identical. OTLP exports fan out into spans: they have no light parse.
-LIGHT = {"wrapper": _wrapper_light, "openai": _openai_light}
+LIGHT = {"wrapper": _wrapper_light, "openai": _openai_light, "litellm": litellm.light}
 OTHER_LOGGER = "other logger: "  # the reason of a line another logger wrote: skipped, never a defect
 # A JSON log line of a logging library (structlog, python-json-logger): its level and its logger's name.
 # One without any key of the format, by another logger than the records', is that logger's line.
@@ -91,10 +103,11 @@ JSON_LOG_LEVEL_KEYS = ["level", "levelname", "severity"]
 JSON_LOG_LOGGER = "coalesce(payload ->> 'logger', payload ->> 'name', payload ->> 'logger_name')"
 
 
-def _classified(fmt: str, keys: list[str], prefix: str) -> str:
+def _classified(fmt: str, keys: dict[str, str], prefix: str) -> str:
     """Every line with its outcome (skip / defect / record), reason, payload and struct `s`; `prefix` is
     the logging prefix's regex (IngestConfig.logging_prefix)."""
     names = FORMAT_KEYS[fmt]
+    format_skip = FORMAT_SKIP.get(fmt, "NULL")
     prefix = literal(prefix)
     any_key = " OR ".join(f's."{k}" IS NOT NULL' for k in FAST_KEYS[fmt])
     slow_defect = f"""CASE WHEN NOT json_valid(payload) THEN 'invalid JSON'
@@ -107,10 +120,12 @@ def _classified(fmt: str, keys: list[str], prefix: str) -> str:
     return f"""
     SELECT position, line, stripped, payload, s,
            CASE WHEN skip_reason IS NOT NULL OR starts_with(defect_reason, '{OTHER_LOGGER}') THEN 'skip'
-                WHEN defect_reason IS NOT NULL THEN 'defect' ELSE 'record' END AS outcome,
-           coalesce(skip_reason, defect_reason) AS reason
+                WHEN defect_reason IS NOT NULL THEN 'defect' WHEN format_skip IS NOT NULL THEN 'skip'
+                ELSE 'record' END AS outcome,
+           coalesce(skip_reason, defect_reason, format_skip) AS reason
     FROM (SELECT *, CASE WHEN skip_reason IS NOT NULL THEN NULL WHEN defect IS NOT NULL THEN defect
-                         WHEN s IS NOT NULL AND ({any_key}) THEN NULL ELSE {slow_defect} END AS defect_reason
+                         WHEN s IS NOT NULL AND ({any_key}) THEN NULL ELSE {slow_defect} END AS defect_reason,
+                 CASE WHEN s IS NOT NULL THEN {format_skip} END AS format_skip
       FROM (SELECT *, CASE WHEN skip_reason IS NULL AND defect IS NULL
                            THEN try(from_json(payload, '{struct_type(keys)}')) END AS s
         FROM (SELECT *, coalesce(stripped, line) AS payload,
@@ -131,18 +146,19 @@ def scan_sql(fmt: str, keep_all: bool, prefix: str = LOGGING_PREFIX) -> str:
         light_keys, fields, exprs = LIGHT[fmt]()
         values = ", ".join(f"{f.value} AS v_{f.name}" for f in fields)
         typed = f"SELECT *, {values}, {any_problem(fields)} AS light_problem FROM ({{rows}})"
+        guardrails, latency = exprs.get("guardrails", "v_guardrails"), exprs.get("latency_ms", "v_latency_ms")
         light = f"""{exprs["log_id"]} AS log_id, {exprs["status"]} AS status, v_feedback AS feedback,
-            len(coalesce(v_guardrails, [])) AS n_guardrails, v_latency_ms AS latency_ms, light_problem"""
+            len(coalesce({guardrails}, [])) AS n_guardrails, {latency} AS latency_ms, light_problem"""
         failure = (
             "light_problem OR status = 'error' OR feedback = -1 OR n_guardrails > 0 OR latency_ms > $slo"
         )
         # CASE, not OR: the hash is computed only for rows no failure keeps anyway
         keep = "true" if keep_all else f"CASE WHEN {failure} THEN true ELSE {HASH_U} < $rate END"
     else:
-        light_keys, typed = [], "SELECT * FROM ({rows})"
+        light_keys, typed = {}, "SELECT * FROM ({rows})"
         light = "NULL::VARCHAR AS log_id"
         keep = "true"
-    keys = list(dict.fromkeys(FAST_KEYS[fmt] + light_keys))
+    keys = dict.fromkeys(FAST_KEYS[fmt], "JSON") | light_keys
     rows = typed.replace("{rows}", _classified(fmt, keys, prefix))
     lax = " OR ".join(f"regexp_matches(line, '{pattern}')" for pattern in LAX_PATTERNS)
     # of the light parse only the log id is kept (repeated ids are looked for across the whole file)

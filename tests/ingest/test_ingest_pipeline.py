@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from paritylab.config import IngestConfig, load_settings
+from paritylab.errors import IngestError
 from paritylab.ingest.lines import expand_paths
 from paritylab.ingest.pipeline import ingest_file
 from paritylab.ingest.redact import Redactor
@@ -148,10 +149,13 @@ def test_only_a_file_of_a_size_seen_before_is_hashed_before_it_is_read(tmp_path:
     assert not ingest_paths(settings, [str(a)])[0].unchanged
     assert ingest_paths(settings, [str(a)])[0].unchanged
     with open_store(settings.store) as db:
-        rows = db.rows("SELECT content_hash, content_bytes FROM ingest_batches ORDER BY started_at")
+        rows = db.rows("SELECT * FROM ingest_batches ORDER BY started_at")
     assert [(r["content_hash"], r["content_bytes"]) for r in rows] == [
         (hashlib.sha256(x).hexdigest(), len(x)) for x in (source, b.read_bytes(), changed)
     ]
+    # a batch's times span its ingest, one after the other (started_at was the time of its write)
+    times = [t for r in rows for t in (r["started_at"], r["finished_at"])]
+    assert times == sorted(times) and all(r["finished_at"] > r["started_at"] for r in rows)
 
 
 def test_sampling_keeps_every_failure_and_is_seeded(store: Store, tmp_path: Path) -> None:
@@ -641,3 +645,11 @@ def test_a_timestamp_without_a_zone_is_utc_whatever_the_machine_zone(tmp_path: P
     ten_utc = 1794823200  # 2026-11-16T10:00:00Z
     assert out.stdout.split() == [f"wrapper:req_{n}" if i % 2 == 0 else str(ten_utc)
                                   for n in ("cet", "naive", "zulu") for i in range(2)]  # fmt: skip
+
+
+def test_an_unknown_format_is_a_clear_error_before_anything_is_read(tmp_path: Path) -> None:
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    (tmp_path / "a.jsonl").write_text(w("r1") + "\n")
+    with pytest.raises(IngestError, match="unknown log format 'jsonl'") as raised:
+        ingest_paths(settings, [str(tmp_path / "a.jsonl")], "jsonl")  # was a KeyError from deep inside
+    assert "wrapper, openai, otel, litellm" in (raised.value.hint or "")
