@@ -32,6 +32,8 @@ CANONICAL = [
     "tags",
 ]
 FORMATS = ("wrapper", "openai", "otel", "litellm")
+# Finish reasons of a call stopped before its end: the token limit, a content filter (see stage.py)
+CUT_SHORT_REASONS = ("length", "max_tokens", "max_output_tokens", "content_filter", "safety")
 # Shared with the scan's light parse (scan.py), so the sampling decision sees the same id and status.
 WRAPPER_LOG_ID = "'wrapper:' || coalesce(v_request_id, left(sha256(payload), 32))"
 WRAPPER_STATUS = "CASE WHEN v_ok = false OR (v_ok IS NULL AND v_error IS NOT NULL) THEN 'error' ELSE 'ok' END"

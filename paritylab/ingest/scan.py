@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 from paritylab.config_sections import LOGGING_PREFIX
 from paritylab.errors import ConfigError
 from paritylab.ingest import litellm
-from paritylab.ingest.formats import OPENAI_LOG_ID, WRAPPER_LOG_ID, WRAPPER_STATUS, openai_status
+from paritylab.ingest.formats import (
+    CUT_SHORT_REASONS,
+    OPENAI_LOG_ID,
+    WRAPPER_LOG_ID,
+    WRAPPER_STATUS,
+    openai_status,
+)
 from paritylab.ingest.typed import Field, any_problem, field
 from paritylab.store.sql import literal, registered
 
@@ -53,6 +59,13 @@ FORMAT_SKIP = {"litellm": litellm.skip_reason("s.call_type", "payload")}
 # by memchr (one regex for all three took 2 CPU-s per 1M lines, these three 0.75).
 _NONFINITE = r"[-+]?(?i:nan|inf)"
 LAX_PATTERNS = (r",\s*(?:[}\]]|" + _NONFINITE + ")", r":\s*" + _NONFINITE, r"\[\s*" + _NONFINITE)
+# A call stopped by its token limit or a content filter before it said anything is an error (stage.py:
+# CUT_SHORT_EMPTY), which only the full parse can tell: a line that names such a stop anywhere is kept
+# for it (the full parse's sampling then decides as for any row). `contains` first: a memmem search.
+MAY_BE_CUT_SHORT = (
+    "(contains(payload, 'reason') AND regexp_matches(payload, "
+    f'\'reason"\\s*:\\s*"(?i:{"|".join(CUT_SHORT_REASONS)})"\'))'
+)
 # The seeded sampling hash in [0, 1): the same for a log id in every batch, so re-ingest samples alike.
 HASH_U = "('0x' || left(md5($seed || ':' || log_id), 12))::BIGINT / 281474976710656.0"
 
@@ -150,7 +163,8 @@ def scan_sql(fmt: str, keep_all: bool, prefix: str = LOGGING_PREFIX) -> str:
         light = f"""{exprs["log_id"]} AS log_id, {exprs["status"]} AS status, v_feedback AS feedback,
             len(coalesce({guardrails}, [])) AS n_guardrails, {latency} AS latency_ms, light_problem"""
         failure = (
-            "light_problem OR status = 'error' OR feedback = -1 OR n_guardrails > 0 OR latency_ms > $slo"
+            "light_problem OR status = 'error' OR feedback = -1 OR n_guardrails > 0 OR latency_ms > $slo "
+            f"OR {MAY_BE_CUT_SHORT}"
         )
         # CASE, not OR: the hash is computed only for rows no failure keeps anyway
         keep = "true" if keep_all else f"CASE WHEN {failure} THEN true ELSE {HASH_U} < $rate END"

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from paritylab.ingest.formats import CANONICAL, openai_sql, wrapper_sql
+from paritylab.ingest.formats import CANONICAL, CUT_SHORT_REASONS, openai_sql, wrapper_sql
 from paritylab.ingest.litellm import litellm_sql
 from paritylab.ingest.otel import otel_sql
 from paritylab.ingest.scan import HASH_U, LIGHT
@@ -159,6 +159,12 @@ def _fill_missing_text(con: duckdb.DuckDBPyConnection, reread: Reread, cfg: Inge
             )
 
 
+# A "successful" call that stopped at its token limit (a reasoning model can spend all of it thinking) or
+# was filtered, and said nothing: a failure to keep and mine, not a success with an empty answer (nor a
+# row to quarantine for having no output). The scan keeps such lines for it (scan.MAY_BE_CUT_SHORT).
+CUT_SHORT_EMPTY = f"status = 'ok' AND nullif(trim(output_text), '') IS NULL AND lower(finish_reason) IN {CUT_SHORT_REASONS!r}"
+
+
 def _derived(parsed: str, *, spans: bool) -> str:
     """Columns computed from the parse: flattened input, the failure kind and the sampling hash. Texts are
     VARCHAR here (redaction reads them as text); question, context and messages only where the record
@@ -172,6 +178,9 @@ def _derived(parsed: str, *, spans: bool) -> str:
     plain = ", ".join(
         c for c in CANONICAL if c not in ("input_messages", "input_text", "question", "context")
     )
+    cut = f"CASE WHEN {CUT_SHORT_EMPTY} THEN"
+    status = f"{cut} 'error' ELSE status END"
+    error = f"{cut} 'no output: the call stopped with finish reason ' || finish_reason ELSE error END"
     return f"""
     SELECT position, sub, raw, {plain}, input_messages::VARCHAR AS input_messages, input_text,
       question::VARCHAR AS question, context::VARCHAR AS context,
@@ -179,7 +188,7 @@ def _derived(parsed: str, *, spans: bool) -> str:
            WHEN len(coalesce(guardrail_flags, [])) > 0 THEN 'guardrail'
            WHEN latency_ms > $slo THEN 'slow' END AS failure_kind,
       {HASH_U} AS u, problems{", is_genai" if spans else ""}
-    FROM (SELECT * REPLACE ({input_text} AS input_text) FROM ({parsed}))"""
+    FROM (SELECT * REPLACE ({input_text} AS input_text, {status} AS status, {error} AS error) FROM ({parsed}))"""
 
 
 def _params(cfg: IngestConfig) -> dict[str, Any]:

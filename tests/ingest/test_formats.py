@@ -187,3 +187,52 @@ def test_a_failed_call_in_the_response_body_is_an_error_and_always_kept(store: S
         "log_id": "openai:r-failed", "status": "error", "error": "server_error: The server had an error"
     }  # fmt: skip
     assert rows["openai:a-overloaded"]["error"] == "overloaded_error: Overloaded"
+
+
+def test_a_call_cut_short_before_it_said_anything_is_an_error_and_always_kept(
+    store: Store, tmp_path: Path
+) -> None:
+    """A call stopped by its token limit (a reasoning model that spent it all thinking) or a content filter,
+    with no output, is a failure: an error with its reason, kept by sampling. It was a success with an
+    empty answer (content "") or quarantined as having no output (content null)."""
+    ask = {"model": "o4-mini", "messages": [{"role": "user", "content": "Refunds?"}]}
+
+    def chat(content: str | None, finish: str) -> dict[str, Any]:
+        message = {"role": "assistant", "content": content}
+        return {"choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": {}}
+
+    reasoning_only = responses([{"type": "reasoning", "summary": []}], "incomplete",
+                               incomplete_details={"reason": "max_output_tokens"})  # fmt: skip
+    lines = [
+        envelope("empty-length", ask, chat("", "length")),
+        envelope("null-filtered", ask, chat(None, "content_filter")),
+        envelope("reasoning-only", {"model": "o4-mini", "input": "Refunds?"}, reasoning_only),
+        envelope("anthropic-max", ask, anthropic([], "max_tokens")),
+        envelope("said-something", ask, chat("Refunds take", "length")),  # cut, but an answer: ok
+        *(envelope(f"fine-{i}", ask, chat("5 days.", "stop")) for i in range(20)),
+    ]
+    path = tmp_path / "cut.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    batch = ingest_file(store, path, "openai", IngestConfig(sample_rate=0.0), redactor=Redactor())
+    assert batch.reconciles() and batch.quarantined == 0
+    assert batch.kept_kinds == {"error": 4} and batch.sampled_out == 21
+    rows = {
+        r["log_id"].removeprefix("openai:"): r for r in store.rows("SELECT log_id, status, error FROM logs")
+    }
+    assert {k: r["status"] for k, r in rows.items()} == dict.fromkeys(
+        ["empty-length", "null-filtered", "reasoning-only", "anthropic-max"], "error"
+    )
+    assert (
+        rows["reasoning-only"]["error"] == "no output: the call stopped with finish reason max_output_tokens"
+    )
+    wrapper = tmp_path / "wrapper.jsonl"
+    record = {"request_id": "w1", "ts": "2026-11-16T10:00:00Z", "model": "o4-mini", "prompt": "Refunds?"}
+    wrapper.write_text(json.dumps(record | {"response": "", "ok": True, "finish_reason": "length"}))
+    [cut] = ingest_paths_one(store, wrapper)
+    assert (cut["status"], cut["error"]) == ("error", "no output: the call stopped with finish reason length")
+
+
+def ingest_paths_one(store: Store, path: Path) -> list[dict[str, Any]]:
+    batch = ingest_file(store, path, "wrapper", IngestConfig(sample_rate=0.0), redactor=Redactor())
+    assert batch.reconciles() and batch.stored == 1
+    return store.rows("SELECT status, error FROM logs WHERE log_id = 'wrapper:w1'")
