@@ -23,6 +23,7 @@ GROUP_FILE_MAX_BYTES = 16 << 20
 GROUP_MAX_BYTES = 256 << 20
 GROUP_MAX_FILES = 2048
 log = logging.getLogger(__name__)
+Progress = Callable[[Path, int], None]  # (file, lines just read)
 
 
 def ingest_paths(
@@ -128,24 +129,50 @@ class _Groups:
     def flush(self) -> None:
         if not self.paths:
             return
+        reported: dict[Path, int] = {}  # lines the progress callback heard of, per file
         try:
-            done = self._ingest(self.paths)
+            done = self._ingest(self.paths, _counting(self.progress, reported))
         except Exception as exc:  # a file that cannot be read, DuckDB out of memory: not an interrupt
             if len(self.paths) == 1:
                 raise
             # one by one: the files before the failing one are stored, and its error is raised again
             log.warning("a group of %d files failed (%s); ingesting them one by one", len(self.paths), exc)
-            done = [self._ingest([path])[0] for path in self.paths]
+            again = _beyond(self.progress, reported)  # lines read again are not progress
+            done = [self._ingest([path], again)[0] for path in self.paths]
         finally:
             self.paths, self.sizes, self._hashes = [], {}, {}
         for slot, summary in zip(self.slots, done, strict=True):
             self.summaries[slot] = summary
         self.slots = []
 
-    def _ingest(self, paths: list[Path]) -> list[BatchSummary]:
-        return ingest_group(
-            self.store, paths, self.fmt, self.cfg, redactor=self.redactor, progress=self.progress
-        )
+    def _ingest(self, paths: list[Path], progress: Progress | None) -> list[BatchSummary]:
+        return ingest_group(self.store, paths, self.fmt, self.cfg, redactor=self.redactor, progress=progress)
+
+
+def _counting(progress: Progress | None, reported: dict[Path, int]) -> Progress | None:
+    """`progress`, also counting into `reported` the lines it is told of, per file."""
+    if progress is None:
+        return None
+
+    def tick(path: Path, lines: int) -> None:
+        reported[path] = reported.get(path, 0) + lines
+        progress(path, lines)
+
+    return tick
+
+
+def _beyond(progress: Progress | None, reported: dict[Path, int]) -> Progress | None:
+    """`progress`, told only of the lines beyond those `reported` already (a file read a second time)."""
+    if progress is None:
+        return None
+
+    def tick(path: Path, lines: int) -> None:
+        already = min(reported.get(path, 0), lines)
+        reported[path] = reported.get(path, 0) - already
+        if lines > already:
+            progress(path, lines - already)
+
+    return tick
 
 
 def may_be_unchanged(store: Store, size: int, cfg: IngestConfig) -> bool:

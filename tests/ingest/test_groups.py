@@ -113,11 +113,13 @@ def test_a_file_that_cannot_be_read_leaves_the_files_before_it_stored(
     (logs / "b.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip data")
     (logs / "c.jsonl").write_text(w("c1") + "\n")
     settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    told: list[tuple[str, int]] = []
     with pytest.raises(IngestError, match=r"b\.jsonl\.gz"):
-        ingest_paths(settings, [str(logs)], fmt)
+        ingest_paths(settings, [str(logs)], fmt, progress=lambda path, n: told.append((path.name, n)))
     with open_store(settings.store) as db:
         assert db.rows("SELECT log_id FROM stored_logs") == [{"log_id": "wrapper:req_a1"}]
         assert [Path(r["source"]).name for r in db.rows("SELECT source FROM ingest_batches")] == ["a.jsonl"]
+    assert told == [("a.jsonl", 1)]  # read twice (in its group, then alone), its line counted once
 
 
 def test_the_ingest_table_of_a_big_folder_lists_the_files_worth_a_look(
