@@ -114,6 +114,10 @@ OTHER_LOGGER = "other logger: "  # the reason of a line another logger wrote: sk
 # One without any key of the format, by another logger than the records', is that logger's line.
 JSON_LOG_LEVEL_KEYS = ["level", "levelname", "severity"]
 JSON_LOG_LOGGER = "coalesce(payload ->> 'logger', payload ->> 'name', payload ->> 'logger_name')"
+# A line with a level and a message but no logger name (structlog's JSONRenderer names none unless told
+# to) and none of the format's keys is an application's log line, not a broken record: skipped as this.
+JSON_LOG_MESSAGE_KEYS = ["event", "message", "msg"]
+UNNAMED = "(no logger name)"
 
 
 def _classified(fmt: str, keys: dict[str, str], prefix: str) -> str:
@@ -129,6 +133,9 @@ def _classified(fmt: str, keys: dict[str, str], prefix: str) -> str:
         WHEN list_has_any(json_keys(payload), {names!r}::VARCHAR[]) THEN NULL
         WHEN list_has_any(json_keys(payload), {JSON_LOG_LEVEL_KEYS!r}::VARCHAR[])
              AND {JSON_LOG_LOGGER} <> $rec THEN '{OTHER_LOGGER}' || {JSON_LOG_LOGGER}
+        WHEN list_has_any(json_keys(payload), {JSON_LOG_LEVEL_KEYS!r}::VARCHAR[])
+             AND list_has_any(json_keys(payload), {JSON_LOG_MESSAGE_KEYS!r}::VARCHAR[])
+             AND {JSON_LOG_LOGGER} IS NULL THEN '{OTHER_LOGGER}{UNNAMED}'
         ELSE 'not a {fmt} record: none of the keys {", ".join(names)}' END"""
     return f"""
     SELECT position, line, stripped, payload, s,

@@ -87,12 +87,17 @@ def test_json_log_lines_of_other_loggers_are_skipped_not_quarantined(store: Stor
         {"event": "llm_call", "level": "info", "logger": "llm_calls", **wrapper(request_id="s1")},
         {"message": "Starting new HTTPS connection", "levelname": "DEBUG", "name": "urllib3.connectionpool"},
         {"event": "llm_call", "level": "error", "logger": "llm_calls", **ts},  # ours, but no record in it
-        {"hello": "world", "level": "info"},  # no logger named: not a log line we can tell apart
+        {"hello": "world", "level": "info"},  # no logger named, no message: not a log line we can tell
+        {"event": "user signed in", "level": "info", **ts},  # structlog without logger names: a log line
     ]
     path = tmp_path / "structlog.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     batch = ingest_file(store, path, None, IngestConfig(sample_rate=1.0), redactor=Redactor())
-    assert batch.reconciles() and (batch.seen, batch.stored, batch.quarantined) == (5, 1, 2)
-    assert batch.skipped_kinds == {"other logger: httpx": 1, "other logger: urllib3.connectionpool": 1}
+    assert batch.reconciles() and (batch.seen, batch.stored, batch.quarantined) == (6, 1, 2)
+    assert batch.skipped_kinds == {
+        "other logger: httpx": 1,
+        "other logger: urllib3.connectionpool": 1,
+        "other logger: (no logger name)": 1,
+    }
     reasons = [r["reasons"] for r in store.rows("SELECT reasons FROM quarantine ORDER BY position")]
     assert reasons == [["not a wrapper record: none of the keys prompt, messages, response, model"]] * 2
