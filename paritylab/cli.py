@@ -65,7 +65,8 @@ def ingest(
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", help="wrapper | openai | otel | litellm (default: detect; tables: [ingest] columns)"
+            "--format",
+            help="wrapper | openai | otel | litellm | langfuse (default: detect; tables: [ingest] columns)",
         ),
     ] = None,
     store: StoreOpt = None,

@@ -31,7 +31,7 @@ CANONICAL = [
     "guardrail_flags",
     "tags",
 ]
-FORMATS = ("wrapper", "openai", "otel", "litellm")
+FORMATS = ("wrapper", "openai", "otel", "litellm", "langfuse")
 # Finish reasons of a call stopped before its end: the token limit, a content filter (see stage.py)
 CUT_SHORT_REASONS = ("length", "max_tokens", "max_output_tokens", "content_filter", "safety")
 # Shared with the scan's light parse (scan.py), so the sampling decision sees the same id and status.

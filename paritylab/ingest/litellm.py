@@ -26,7 +26,7 @@ from paritylab.ingest.formats import (
     request_messages,
     select_canonical,
 )
-from paritylab.ingest.typed import Field, JsonPaths, JsonValue, field
+from paritylab.ingest.typed import Field, JsonPaths, field, string_or_null
 
 LITELLM_LOG_ID = "'litellm:' || coalesce(v_id, left(sha256(payload), 32))"
 LITELLM_STATUS = (
@@ -35,7 +35,7 @@ LITELLM_STATUS = (
 )
 # end - start covers the whole call; response_time (the time to the first token when streaming) only
 # where a payload has no end time
-LITELLM_LATENCY = "coalesce((epoch(v_endTime) - epoch(v_startTime)) * 1000, v_response_time * 1000)"
+LITELLM_LATENCY = "coalesce((epoch_us(v_endTime) - epoch_us(v_startTime)) / 1000, v_response_time * 1000)"
 # LiteLLM's call types that generate text (CallTypes): the others are skipped, named by their call type
 GENERATION_CALLS = (
     "completion", "acompletion", "text_completion", "atext_completion", "responses", "aresponses",
@@ -129,8 +129,8 @@ def litellm_sql(source: str) -> str:
         field("output", r.first("$.response.output"), "json"),
         # a string response (or one LiteLLM redacted: {"text": ...}); not typed fields, as a Responses API
         # object's `text` is its format settings
-        _string("response_string", r.first("$.response")),
-        _string("redacted", r.first("$.response.text")),
+        string_or_null("response_string", r.first("$.response")),
+        string_or_null("redacted", r.first("$.response.text")),
         field(
             "finish_reason",
             r.first("$.response.choices[0].finish_reason", "$.response.stop_reason", "$.response.status"),
@@ -169,8 +169,3 @@ def litellm_sql(source: str) -> str:
         "tags": "v_request_tags",
     }
     return select_canonical(r, f, exprs, source)
-
-
-def _string(name: str, value: JsonValue) -> Field:
-    """The value where it is a string, else NULL, never a problem."""
-    return Field(name, f"CASE WHEN {value.type} = 'VARCHAR' THEN {value.text} END", "NULL")

@@ -36,6 +36,19 @@ TEXT_COLUMNS = ["input_messages", "input_text", "question", "context", "output_t
 SCAN_MIN_LINES = 65_536
 
 
+# What a line of each format holds, tried in this order: the specific ones first (a LiteLLM payload or a
+# Langfuse observation also has the messages / input and the response / output a wrapper record has).
+SIGNATURES = (
+    ("otel", ('"resourceSpans"',)),
+    ("langfuse", ('"traceId"', '"startTime"', '"type"')),
+    ("litellm", ('"call_type"', '"startTime"')),
+    ("litellm", ('"call_type"', '"response_cost"')),
+    ("openai", ('"request"', '"response"')),
+    ("wrapper", ('"prompt"',)),
+    ("wrapper", ('"response"',)),
+)
+
+
 def detect_format(path: Path, logging_prefix: str = LOGGING_PREFIX) -> str:
     """Guess the format from the first record-like line (the caller may name it instead). An empty file
     (log rotation leaves them) has no line to read: an empty batch in any format, "wrapper"."""
@@ -49,17 +62,12 @@ def detect_format(path: Path, logging_prefix: str = LOGGING_PREFIX) -> str:
     prefix = re.compile(logging_prefix, re.ASCII)
     for line in first.head(200):
         text = prefix.sub("", line, count=1)
-        if '"resourceSpans"' in text:
-            return "otel"
-        if '"call_type"' in text and ('"startTime"' in text or '"response_cost"' in text):
-            return "litellm"  # before the others: it has messages and a response too
-        if '"request"' in text and '"response"' in text:
-            return "openai"
-        if '"prompt"' in text or '"response"' in text:
-            return "wrapper"
+        found = next((fmt for fmt, keys in SIGNATURES if all(k in text for k in keys)), None)
+        if found:
+            return found
     raise IngestError(
         f"cannot tell the log format of {path}",
-        hint="pass --format wrapper|openai|otel|litellm (or a [ingest] column mapping for tables)",
+        hint="pass --format wrapper|openai|otel|litellm|langfuse (or a [ingest] column mapping for tables)",
     )
 
 

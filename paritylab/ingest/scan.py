@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from paritylab.config_sections import LOGGING_PREFIX
 from paritylab.errors import ConfigError
-from paritylab.ingest import litellm
+from paritylab.ingest import langfuse, litellm
 from paritylab.ingest.formats import (
     CUT_SHORT_REASONS,
     OPENAI_LOG_ID,
@@ -40,6 +40,7 @@ FORMAT_KEYS = {
     "openai": ["request", "response"],
     "otel": ["resourceSpans"],
     "litellm": ["call_type", "messages", "response", "startTime"],
+    "langfuse": ["traceId", "type", "input", "output"],
 }
 # The format keys the scan's struct reads (short values, or read anyway): a record showing none of them
 # (rare) takes the slow path, which looks for every key of FORMAT_KEYS. Reading `prompt` or `response`
@@ -49,9 +50,13 @@ FAST_KEYS = {
     "openai": ["response"],
     "otel": ["resourceSpans"],
     "litellm": ["call_type"],
+    "langfuse": ["type"],
 }
 # A record of the format that holds nothing to evaluate, by its struct `s`: skipped with this reason.
-FORMAT_SKIP = {"litellm": litellm.skip_reason("s.call_type", "payload")}
+FORMAT_SKIP = {
+    "litellm": litellm.skip_reason("s.call_type", "payload"),
+    "langfuse": langfuse.skip_reason("s.type"),
+}
 # DuckDB's JSON parser also accepts what JSON does not: a trailing comma, and the literals NaN, Inf and
 # Infinity in any case and with a sign (`"cost": nan` from a hand-formatted writer would be a NaN cost).
 # A line that may hold one (`lax`, rare) keeps its text for Python's strict parser. A literal follows a
@@ -108,7 +113,12 @@ def _openai_light() -> Light:
 
 # The same field definitions as the full parses (formats.py), so the sampling decision (log id, failure
 # kind, hash) comes out identical. OTLP exports fan out into spans: they have no light parse.
-LIGHT = {"wrapper": _wrapper_light, "openai": _openai_light, "litellm": litellm.light}
+LIGHT = {
+    "wrapper": _wrapper_light,
+    "openai": _openai_light,
+    "litellm": litellm.light,
+    "langfuse": langfuse.light,
+}
 OTHER_LOGGER = "other logger: "  # the reason of a line another logger wrote: skipped, never a defect
 # A JSON log line of a logging library (structlog, python-json-logger): its level and its logger's name.
 # One without any key of the format, by another logger than the records', is that logger's line.
@@ -167,7 +177,8 @@ def scan_sql(fmt: str, keep_all: bool, prefix: str = LOGGING_PREFIX) -> str:
         values = ", ".join(f"{f.value} AS v_{f.name}" for f in fields)
         typed = f"SELECT *, {values}, {any_problem(fields)} AS light_problem FROM ({{rows}})"
         guardrails, latency = exprs.get("guardrails", "v_guardrails"), exprs.get("latency_ms", "v_latency_ms")
-        light = f"""{exprs["log_id"]} AS log_id, {exprs["status"]} AS status, v_feedback AS feedback,
+        feedback = exprs.get("feedback", "v_feedback")
+        light = f"""{exprs["log_id"]} AS log_id, {exprs["status"]} AS status, {feedback} AS feedback,
             len(coalesce({guardrails}, [])) AS n_guardrails, {latency} AS latency_ms, light_problem"""
         failure = (
             "light_problem OR status = 'error' OR feedback = -1 OR n_guardrails > 0 OR latency_ms > $slo "

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from paritylab.ingest.formats import CANONICAL, CUT_SHORT_REASONS, openai_sql, wrapper_sql
+from paritylab.ingest.langfuse import langfuse_sql
 from paritylab.ingest.litellm import litellm_sql
 from paritylab.ingest.otel import otel_sql
 from paritylab.ingest.scan import HASH_U, LIGHT
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
 
     from paritylab.config import IngestConfig
 
-_SQL = {"wrapper": wrapper_sql, "openai": openai_sql, "otel": otel_sql, "litellm": litellm_sql}
+_SQL = {
+    "wrapper": wrapper_sql, "openai": openai_sql, "otel": otel_sql, "litellm": litellm_sql, "langfuse": langfuse_sql
+}  # fmt: skip
 FILE_SHIFT = 40  # 10^12 lines a file, 2^23 files a group
 FILE_OF = f"(position >> {FILE_SHIFT})"
 LINE_OF = f"(position & {(1 << FILE_SHIFT) - 1})"

@@ -135,3 +135,9 @@ def problems_list(fields: list[Field]) -> str:
 def any_problem(fields: list[Field]) -> str:
     """True when some field has a problem (its reason is only written where one does)."""
     return f"coalesce({', '.join(f.problem for f in fields)}) IS NOT NULL"
+
+
+def string_or_null(name: str, value: JsonValue) -> Field:
+    """A field holding `value` where it is a string, else NULL, never a problem: for a value that may be
+    a string or something else entirely (a response given as text, or as an object)."""
+    return Field(name, f"CASE WHEN {value.type} = 'VARCHAR' THEN {value.text} END", "NULL")
