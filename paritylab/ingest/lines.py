@@ -178,14 +178,21 @@ def read_chunks(
     Each block is read into a fresh buffer behind the carried-over partial line (`readinto`: no
     concatenation copy) and handed to Arrow without copying; only the split lines are new memory.
     A UTF-8 byte order mark at the start (Windows tools write one) is not part of the first line. A gzip
-    or zstd file cut short is read up to its cut: its last, unfinished line is a defect (CUT_SHORT)."""
+    or zstd file cut short is read up to its cut: its last, unfinished line is a defect (CUT_SHORT).
+
+    A `.json` file holding one JSON document (an array of records, pretty-printed objects) yields its
+    records instead, one a line (see documents.py)."""
     position = start
     carry = b""
     first = True
     try:
         block = _first_block(path, chunk_bytes)
+        document = _as_document(path, digest, start)
     except OSError as exc:
         raise IngestError(f"cannot read {path}: {exc}", hint="was it moved or deleted meanwhile?") from exc
+    if document is not None:
+        yield from document
+        return
     # reused (Arrow keeps no reference past _decode), with room for a carried-over line: a fresh 128 MB
     # buffer per chunk costs more in zeroing and page faults than the split itself
     buf = bytearray(block + (1 << 20))
@@ -221,6 +228,21 @@ def read_chunks(
         yield _chunk(position, string_array([text]), string_array([CUT_SHORT]))
     elif carry:
         yield _decode(bytearray(carry), len(carry), position)
+
+
+def _as_document(path: Path, digest: Any, start: int) -> Iterator[LineChunk] | None:
+    """The records of a `.json` file that is one JSON document; None for a file of lines."""
+    from paritylab.ingest import documents
+
+    if not without_compression(path.name.lower()).endswith(".json"):
+        return None
+    try:
+        with _open(path) as fh:
+            head = fh.read(1 << 16)
+    except (EOFError, zlib.error):  # unreadable: the line reader says so, with its own message
+        return None
+    form = documents.document_form(path, head)
+    return documents.document_chunks(path, form, digest, start) if form else None
 
 
 def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
@@ -286,6 +308,13 @@ def _decode(buf: bytearray, end: int, start: int) -> LineChunk:
             lines = lines.cast(pa.string())
             return _chunk(start, lines, pa.nulls(len(lines), pa.string()))
     return _decode_line_by_line(bytes(buf[:end]).split(b"\n"), start)
+
+
+def chunk_of_lines(start: int, lines: pa.Array) -> LineChunk:
+    """Valid lines (no defect) numbered from start + 1."""
+    import pyarrow as pa
+
+    return _chunk(start, lines, pa.nulls(len(lines), pa.string()))
 
 
 def _chunk(start: int, lines: pa.Array, defects: pa.Array) -> LineChunk:

@@ -1,0 +1,81 @@
+"""`.json` files that hold one JSON document rather than one object per line: an array of records (what
+exports write: Langfuse's JSON export, a tool's "download as JSON"), or pretty-printed objects (a logger
+that writes each call with `indent=2`). Read line by line, every line of them was a defect.
+
+DuckDB's read_json_objects splits such a file into its values, each written back on one line: the
+records then go through the same scan as lines do, a record's position being its index in the file
+(1-based). A file that is not valid as a whole (cut short, malformed) is read line by line as before,
+with a warning: its lines are quarantined, nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from paritylab.ingest.compressed import without_compression
+from paritylab.store.sql import literal
+
+if TYPE_CHECKING:
+    from paritylab.ingest.lines import LineChunk
+
+ROWS_PER_CHUNK = 65_536
+MAX_OBJECT_BYTES = 1 << 30  # DuckDB's default (16 MB) would refuse one large record
+log = logging.getLogger(__name__)
+
+
+def document_form(path: Path, head: bytes) -> str | None:
+    """How read_json_objects must read `path` ("array" or "unstructured"), given the first bytes of its
+    content; None when it is one object per line (or not a `.json` file: JSONL and logs stay lines)."""
+    if not without_compression(path.name.lower()).endswith(".json"):
+        return None
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"["):
+        return "array"
+    first_line = text.split(b"\n", 1)[0]
+    if not text.startswith(b"{") or b"\n" not in text:
+        return None
+    try:
+        json.loads(first_line)
+    except ValueError:
+        return "unstructured"  # an object spread over lines: pretty-printed
+    return None
+
+
+def document_chunks(path: Path, form: str, digest: Any, start: int) -> Iterator[LineChunk] | None:
+    """The file's values as line chunks (positions start + 1, start + 2, ...), or None if DuckDB cannot
+    read it as one valid document (then it is read as lines). `digest` gets the file's bytes."""
+    import duckdb
+
+    con = duckdb.connect()
+    source = (
+        f"read_json_objects({literal(str(path))}, format = '{form}', "
+        f"maximum_object_size = {MAX_OBJECT_BYTES})"
+    )
+    try:  # a first pass: a document found malformed half-way must not have yielded its first records
+        con.execute(f"SELECT count(*) FROM {source}").fetchall()
+    except duckdb.Error as exc:
+        log.warning("%s is not a valid JSON document (%s); reading it line by line", path, exc)
+        con.close()
+        return None
+    if digest is not None:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return _chunks(con, source, start)
+
+
+def _chunks(con: Any, source: str, start: int) -> Iterator[LineChunk]:
+    from paritylab.ingest.lines import chunk_of_lines
+
+    try:
+        reader = con.sql(f"SELECT json(json)::VARCHAR AS line FROM {source}").to_arrow_reader(ROWS_PER_CHUNK)
+        position = start
+        for batch in reader:
+            yield chunk_of_lines(position, batch.column(0))
+            position += batch.num_rows
+    finally:
+        con.close()
