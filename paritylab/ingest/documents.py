@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 ROWS_PER_CHUNK = 65_536
 MAX_OBJECT_BYTES = 1 << 30  # DuckDB's default (16 MB) would refuse one large record
 log = logging.getLogger(__name__)
+_warned: set[tuple[str, int, int]] = set()  # the files this process warned about (path, size, mtime)
 
 
 def document_form(path: Path, head: bytes) -> str | None:
@@ -58,8 +59,11 @@ def document_chunks(path: Path, form: str, digest: Any, start: int) -> Iterator[
     try:  # a first pass: a document found malformed half-way must not have yielded its first records
         con.execute(f"SELECT count(*) FROM {source}").fetchall()
     except duckdb.Error as exc:
-        log.warning("%s is not a valid JSON document (%s); reading it line by line", path, exc)
         con.close()
+        stat = path.stat()
+        if (str(path), stat.st_size, stat.st_mtime_ns) not in _warned:  # format detection reads it too
+            _warned.add((str(path), stat.st_size, stat.st_mtime_ns))
+            log.warning("%s is not a valid JSON document (%s); reading it line by line", path, exc)
         return None
     if digest is not None:
         with path.open("rb") as fh:

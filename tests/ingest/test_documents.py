@@ -63,7 +63,8 @@ def test_a_broken_document_is_read_line_by_line_with_a_warning(
     with caplog.at_level(logging.WARNING):
         batch = ingest_file(store, path, "wrapper", KEEP_ALL, redactor=Redactor())
     assert batch.reconciles() and batch.seen == len(text.splitlines()) == batch.quarantined
-    assert "cut.json is not a valid JSON document" in caplog.text
+    assert caplog.text.count("cut.json is not a valid JSON document") == 1
+    assert detect_format(path) == "wrapper" and caplog.text.count("not a valid JSON document") == 1
 
 
 def test_json_lines_stay_lines(store: Store, tmp_path: Path) -> None:
