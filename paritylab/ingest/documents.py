@@ -10,13 +10,18 @@ with a warning: its lines are quarantined, nothing is lost.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import shutil
+import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paritylab.ingest.compressed import without_compression
+from paritylab.ingest.scan import LAX_PATTERNS
 from paritylab.store.sql import literal
 
 if TYPE_CHECKING:
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
 ROWS_PER_CHUNK = 65_536
 MAX_OBJECT_BYTES = 1 << 30  # DuckDB's default (16 MB) would refuse one large record
 log = logging.getLogger(__name__)
+_links: list[Path] = []  # the directory of links to files whose names DuckDB would read as globs
 _warned: set[tuple[str, int, int]] = set()  # the files this process warned about (path, size, mtime)
 
 
@@ -53,7 +59,7 @@ def document_chunks(path: Path, form: str, digest: Any, start: int) -> Iterator[
 
     con = duckdb.connect()
     source = (
-        f"read_json_objects({literal(str(path))}, format = '{form}', "
+        f"read_json_objects({literal(str(_glob_safe(path)))}, format = '{form}', "
         f"maximum_object_size = {MAX_OBJECT_BYTES})"
     )
     try:  # a first pass: a document found malformed half-way must not have yielded its first records
@@ -72,11 +78,29 @@ def document_chunks(path: Path, form: str, digest: Any, start: int) -> Iterator[
     return _chunks(con, source, start)
 
 
+def _glob_safe(path: Path) -> Path:
+    """`path`, or a link to it under a plain name: DuckDB reads a path as a glob, and `export[1].json`
+    would read `export1.json`."""
+    if not any(c in str(path) for c in "*?[]{}"):
+        return path
+    if not _links:
+        _links.append(Path(tempfile.mkdtemp(prefix="paritylab-documents-")))
+        atexit.register(shutil.rmtree, _links[0], True)
+    plain = without_compression(path.name.lower())
+    link = _links[0] / f"{uuid.uuid4().hex}.json{path.name.lower()[len(plain) :]}"  # keeps .gz / .zst
+    link.symlink_to(path.resolve())
+    return link
+
+
 def _chunks(con: Any, source: str, start: int) -> Iterator[LineChunk]:
     from paritylab.ingest.lines import chunk_of_lines
 
+    # A record that may hold what DuckDB accepts but JSON does not (a trailing comma, NaN) keeps its own
+    # text, so the scan's strict check sees it as it would see the line (scan.LAX_PATTERNS).
+    lax = " OR ".join(f"regexp_matches(json::VARCHAR, '{pattern}')" for pattern in LAX_PATTERNS)
+    line = f"CASE WHEN {lax} THEN json::VARCHAR ELSE json(json)::VARCHAR END"
     try:
-        reader = con.sql(f"SELECT json(json)::VARCHAR AS line FROM {source}").to_arrow_reader(ROWS_PER_CHUNK)
+        reader = con.sql(f"SELECT {line} AS line FROM {source}").to_arrow_reader(ROWS_PER_CHUNK)
         position = start
         for batch in reader:
             yield chunk_of_lines(position, batch.column(0))

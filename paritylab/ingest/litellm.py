@@ -133,7 +133,12 @@ def litellm_sql(source: str) -> str:
         string_or_null("redacted", r.first("$.response.text")),
         field(
             "finish_reason",
-            r.first("$.response.choices[0].finish_reason", "$.response.stop_reason", "$.response.status"),
+            r.first(
+                "$.response.choices[0].finish_reason",
+                "$.response.stop_reason",
+                "$.response.incomplete_details.reason",
+                "$.response.status",
+            ),
             "str",
         ),
         field("prompt_tokens", r.first("$.prompt_tokens"), "int"),

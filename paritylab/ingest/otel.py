@@ -48,17 +48,21 @@ def _messages_from_events() -> str:
 
 
 def _indexed(attrs: str, prefix: str, field: str) -> str:
-    """The attributes `{prefix}.N{field}` (N = 0, 1, ...) as a list of {i: N, k: the key}, by N."""
+    """The attributes `{prefix}.N{field}` (N = 0, 1, ...) as a list of {i: N, n: N as written, k: the key},
+    by N (a number: "10" after "2"; a DOUBLE, so no index is too large to order)."""
     pattern = "^" + re.escape(prefix) + r"\.([0-9]+)" + re.escape(field) + "$"
     keys = f"list_filter(map_keys({attrs}), lambda k: regexp_matches(k, '{pattern}'))"
-    return f"list_sort(list_transform({keys}, lambda k: {{'i': regexp_extract(k, '{pattern}', 1)::INTEGER, 'k': k}}))"
+    index = f"regexp_extract(k, '{pattern}', 1)"
+    return f"list_sort(list_transform({keys}, lambda k: {{'i': TRY_CAST({index} AS DOUBLE), 'n': {index}, 'k': k}}))"
 
 
 def _text(value: str) -> str:
-    """An attribute's string; a JSON list of content parts in it (multimodal messages) as their text."""
+    """An attribute's string; a JSON list of content parts in it (multimodal messages: objects with a
+    `type`) as their text. Other JSON, a model's answer in JSON say, stays as it is."""
     said = f"({value} ->> 'stringValue')"
     return (
-        f"CASE WHEN starts_with({said}, '[') AND json_valid({said}) THEN {content_text(f'{said}::JSON')} "
+        f"CASE WHEN starts_with({said}, '[') AND json_valid({said}) AND ({said}::JSON -> 0 ->> 'type') IS NOT NULL "
+        f"THEN {content_text(f'{said}::JSON')} "
         f"ELSE {said} END"
     )
 
@@ -68,7 +72,7 @@ def _messages_from_flat(attrs: str, prefix: str, role: str, content: str) -> str
     [{role, content}] JSON, in N's order; NULL if there are none."""
     listed = _indexed(attrs, prefix, content)
     message = (
-        f"json_object('role', {attrs}['{prefix}.' || e.i || '{role}'] ->> 'stringValue', "
+        f"json_object('role', {attrs}['{prefix}.' || e.n || '{role}'] ->> 'stringValue', "
         f"'content', {_text(f'{attrs}[e.k]')})"
     )
     return f"CASE WHEN len({listed}) > 0 THEN to_json(list_transform({listed}, lambda e: {message})) END"

@@ -98,9 +98,11 @@ def field(name: str, source: str | JsonValue, kind: str) -> Field:
         "int_str": f"CASE WHEN {jt} IN {_INT} OR {jt} = 'VARCHAR' THEN TRY_CAST({text} AS BIGINT) END",
         "num": f"CASE WHEN {jt} IN {_NUM} THEN {as_double} END",
         "bool": f"CASE WHEN {jt} = 'BOOLEAN' THEN TRY_CAST({text} AS BOOLEAN) END",
+        # epoch seconds, milliseconds, microseconds or nanoseconds (by magnitude); try(): a number out of
+        # any range is this row's problem, not an error of the whole statement
         "ts": f"CASE WHEN {jt} = 'VARCHAR' THEN TRY_CAST({text} AS TIMESTAMPTZ) "
-        f"WHEN {jt} IN {_NUM} THEN to_timestamp(CASE WHEN {as_double} > 1e11 "
-        f"THEN {as_double} / 1000 ELSE {as_double} END) END",
+        f"WHEN {jt} IN {_NUM} THEN try(to_timestamp({as_double} / CASE WHEN abs({as_double}) > 1e17 THEN 1e9 "
+        f"WHEN abs({as_double}) > 1e14 THEN 1e6 WHEN abs({as_double}) > 1e11 THEN 1e3 ELSE 1 END)) END",
         "strlist": f"CASE WHEN {jt} = 'ARRAY' THEN TRY_CAST({v.json} AS VARCHAR[]) END",
         "json": f"CASE WHEN {jt} NOT IN ('NULL') THEN {v.json} END",
         # free text, or an {"type" | "code", "message"} error object rendered as "type: message"

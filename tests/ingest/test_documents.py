@@ -78,3 +78,18 @@ def test_json_lines_stay_lines(store: Store, tmp_path: Path) -> None:
     second = ingest_file(store, listed, "wrapper", KEEP_ALL, redactor=Redactor())
     assert (first.seen, first.stored) == (5, 5)
     assert (second.seen, second.stored, second.quarantined) == (2, 0, 1) and second.already_stored == 1
+
+
+def test_a_name_duckdb_would_read_as_a_glob_and_a_lax_record(store: Store, tmp_path: Path) -> None:
+    """Found in review: `export[1].json` was read by DuckDB as the glob it looks like (the records of
+    `export1.json`); a record with a trailing comma, which DuckDB accepts, was stored (as a line, not)."""
+    (tmp_path / "export1.json").write_text(json.dumps([RECORDS[0] | {"request_id": "other"}]))
+    path = tmp_path / "export[1].json"
+    pretty = json.dumps(RECORDS[1], indent=2)
+    lax = pretty[: pretty.rindex("\n}")] + ",\n}"  # a trailing comma before the closing brace
+    path.write_text("[" + json.dumps(RECORDS[0], indent=2) + ",\n" + lax + "]")
+    batch = ingest_file(store, path, "wrapper", KEEP_ALL, redactor=Redactor())
+    assert batch.reconciles() and (batch.stored, batch.quarantined) == (1, 1)
+    assert store.rows("SELECT log_id FROM logs") == [{"log_id": "wrapper:r0"}]
+    [reasons] = store.execute("SELECT reasons FROM quarantine").fetchone()
+    assert reasons[0].startswith("invalid JSON")

@@ -22,6 +22,7 @@ CHAT = {
                              "tool_calls": None, "function_call": None}}],
     "usage": {"completion_tokens": 10, "prompt_tokens": 20, "total_tokens": 30},
 }  # fmt: skip
+KEEP = IngestConfig(sample_rate=1.0)
 NO_ERROR = {"error_code": "", "error_class": "", "llm_provider": "", "traceback": "", "error_message": ""}
 
 
@@ -166,3 +167,38 @@ def test_a_bucket_of_one_payload_per_file_is_read(tmp_path: Path) -> None:
     batches = ingest_paths(settings, [str(tmp_path / "bucket")])
     assert len(batches) == 30 and all(b.reconciles() and b.stored == 1 for b in batches)
     assert {b.source_format for b in batches} == {"litellm"} and batches[0].staged_with == 30
+
+
+def test_odd_times_and_a_reasoning_only_call_are_rows_not_errors(store: Store, tmp_path: Path) -> None:
+    """Found in review: a start time out of range (epoch nanoseconds were read as milliseconds) failed the
+    whole file at any sample rate; a Responses API call cut short with only reasoning was quarantined."""
+    reasoning_only = {"object": "response", "status": "incomplete", "output": [{"type": "reasoning"}],
+                      "incomplete_details": {"reason": "max_output_tokens"}}  # fmt: skip
+    records = [
+        payload("ns", startTime=1794823200_250000000, endTime=1794823201_750000000),  # epoch ns: read
+        payload("huge", startTime=1e300),
+        payload("cut", call_type="aresponses", response=reasoning_only),
+        *(payload(f"fine-{i}") for i in range(5)),
+    ]
+    none_sampled = IngestConfig(sample_rate=0.0)
+    batch = ingest_file(
+        store, write(tmp_path / "odd.jsonl", records), "litellm", none_sampled, redactor=Redactor()
+    )
+    assert batch.reconciles() and (batch.quarantined, batch.kept_kinds, batch.sampled_out) == (
+        1,
+        {"error": 1},
+        6,
+    )
+    [reasons] = store.execute("SELECT reasons FROM quarantine").fetchone()
+    assert reasons[0].startswith("startTime: expected a timestamp")
+    [cut] = store.rows("SELECT status, error FROM logs")
+    assert cut == {
+        "status": "error",
+        "error": "no output: the call stopped with finish reason max_output_tokens",
+    }
+    again = ingest_file(
+        store, write(tmp_path / "ns.jsonl", records[:1]), "litellm", KEEP, redactor=Redactor()
+    )
+    assert again.stored == 1
+    [ns] = store.rows("SELECT ts, latency_ms FROM logs WHERE log_id = 'litellm:ns'")
+    assert (ns["ts"].isoformat(), ns["latency_ms"]) == ("2026-11-16T10:00:00.250000+00:00", 1500)

@@ -130,3 +130,20 @@ def test_openllmetry_and_openinference_spans_are_read(store: Store, tmp_path: Pa
         'get_weather({"city":"Paris"})',
     )
     assert (rows["failed"]["status"], rows["failed"]["error"]) == ("error", "boom")
+
+
+def test_odd_indexes_and_json_answers(store: Store, tmp_path: Path) -> None:
+    """Found in review: an index past 32 bits failed the whole file; a leading zero lost the role; a model
+    answer that is JSON (a list) read as content parts ("[part]")."""
+    odd = {
+        "gen_ai.request.model": "m",
+        "gen_ai.prompt.01.role": "user", "gen_ai.prompt.01.content": "first",
+        "gen_ai.prompt.99999999999.role": "user", "gen_ai.prompt.99999999999.content": "last",
+        "gen_ai.completion.0.content": '[{"id": 1}, {"id": 2}]',
+    }  # fmt: skip
+    path = tmp_path / "odd.jsonl"
+    path.write_text(export(span("odd", odd)) + "\n")
+    batch = ingest_file(store, path, "otel", IngestConfig(sample_rate=1.0), redactor=Redactor())
+    assert batch.reconciles() and batch.stored == 1
+    [row] = store.rows("SELECT input_text, output_text FROM logs")
+    assert row == {"input_text": "user: first\nuser: last", "output_text": '[{"id": 1}, {"id": 2}]'}
