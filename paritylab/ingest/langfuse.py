@@ -34,7 +34,7 @@ def skip_reason(kind: str) -> str:
     name = f"({kind} ->> '$')"
     return (
         f"CASE WHEN json_type({kind}) = 'VARCHAR' AND upper({name}) <> 'GENERATION' "
-        f"THEN 'Langfuse ' || {name} || ' observation (not a model call)' END"
+        f"THEN 'Langfuse ' || left({name}, 60) || ' observation (not a model call)' END"  # a kind: bounded
     )
 
 

@@ -56,7 +56,7 @@ def skip_reason(call_type: str, payload: str) -> str:
     first = f"json_extract_string({payload}, '$.messages[0].content')"
     return (
         f"CASE WHEN json_type({call_type}) = 'VARCHAR' AND {name} NOT IN {GENERATION_CALLS!r} "
-        f"THEN 'LiteLLM ' || {name} || ' call (no text generated)' "
+        f"THEN 'LiteLLM ' || left({name}, 60) || ' call (no text generated)' "  # a kind: bounded
         f"WHEN contains({payload}, 'redacted') AND ({first} = '{REDACTED}' OR starts_with({first}, "
         f"'{REDACTED_BEFORE}')) THEN '{REDACTED_SKIP}' END"
     )

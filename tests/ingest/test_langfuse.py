@@ -113,3 +113,12 @@ def test_sampling_keeps_every_failed_or_slow_generation(store: Store, tmp_path: 
     cfg = IngestConfig(sample_rate=0.0, latency_slo_ms=10_000)
     batch = ingest_file(store, path, "langfuse", cfg, redactor=Redactor())
     assert batch.reconciles() and batch.kept_kinds == {"error": 1, "slow": 1} and batch.sampled_out == 20
+
+
+def test_a_skip_kind_names_an_odd_type_within_bounds(store: Store, tmp_path: Path) -> None:
+    """Skipped lines are counted by kind, and a kind names the observation's type: a type of any length
+    must not make a kind (a key of the batch's skipped_kinds) of that length."""
+    path = tmp_path / "observations.jsonl"
+    path.write_text(json.dumps(observation("odd", type="X" * 500)) + "\n")
+    batch = ingest_file(store, path, "langfuse", IngestConfig(sample_rate=1.0), redactor=Redactor())
+    assert batch.skipped_kinds == {f"Langfuse {'X' * 60} observation (not a model call)": 1}
