@@ -35,10 +35,8 @@ _warned: set[tuple[str, int, int]] = set()  # the files this process warned abou
 
 
 def document_form(path: Path, head: bytes) -> str | None:
-    """How read_json_objects must read `path` ("array" or "unstructured"), given the first bytes of its
-    content; None when it is one object per line (or not a `.json` file: JSONL and logs stay lines)."""
-    if not without_compression(path.name.lower()).endswith(".json"):
-        return None
+    """How read_json_objects must read the `.json` file `path` ("array" or "unstructured"), given the first
+    bytes of its content; None when it is one object per line (JSONL and logs are not asked: lines)."""
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"["):
         return "array"

@@ -34,10 +34,17 @@ CANONICAL = [
 FORMATS = ("wrapper", "openai", "otel", "litellm", "langfuse")
 # Finish reasons of a call stopped before its end: the token limit, a content filter (see stage.py)
 CUT_SHORT_REASONS = ("length", "max_tokens", "max_output_tokens", "content_filter", "safety")
+
+
 # Shared with the scan's light parse (scan.py), so the sampling decision sees the same id and status.
-WRAPPER_LOG_ID = "'wrapper:' || coalesce(v_request_id, left(sha256(payload), 32))"
+def log_id(fmt: str, source_id: str = "v_id") -> str:
+    """A record's log id: its format and the source's own id (`source_id`), else a hash of its text."""
+    return f"'{fmt}:' || coalesce({source_id}, left(sha256(payload), 32))"
+
+
+WRAPPER_LOG_ID = log_id("wrapper", "v_request_id")
 WRAPPER_STATUS = "CASE WHEN v_ok = false OR (v_ok IS NULL AND v_error IS NOT NULL) THEN 'error' ELSE 'ok' END"
-OPENAI_LOG_ID = "'openai:' || coalesce(v_id, left(sha256(payload), 32))"
+OPENAI_LOG_ID = log_id("openai")
 
 
 def openai_status(response_type: str) -> str:
@@ -120,6 +127,32 @@ def output_items_text(output: str) -> str:
     said = content_text("o -> 'content'")
     item = f"CASE o ->> 'type' WHEN 'message' THEN {said} WHEN 'function_call' THEN {call_text('o')} END"
     return f"nullif(array_to_string(list_transform(TRY_CAST({output} AS JSON[]), lambda o: {item}), chr(10)), '')"
+
+
+# What a response (response_fields) says, as text
+RESPONSE_TEXT = (
+    f"coalesce({message_text('v_message')}, {content_text('v_content')}, {output_items_text('v_output')})"
+)
+
+
+def response_fields(r: JsonPaths, at: str) -> list[Field]:
+    """A provider's response at path `at`, read whatever API gave it: its message (Chat Completions), content
+    blocks (Anthropic Messages), output items (Responses API) and why it stopped; RESPONSE_TEXT says it."""
+    return [
+        field("message", r.first(f"{at}.choices[0].message"), "json"),
+        field("content", r.first(f"{at}.content"), "json"),
+        field("output", r.first(f"{at}.output"), "json"),
+        field(
+            "finish_reason",
+            r.first(
+                f"{at}.choices[0].finish_reason",
+                f"{at}.stop_reason",
+                f"{at}.incomplete_details.reason",
+                f"{at}.status",
+            ),
+            "str",
+        ),
+    ]
 
 
 def request_messages(messages: str, system: str) -> str:
@@ -205,19 +238,7 @@ def openai_sql(source: str) -> str:
         # Chat Completions; Anthropic Messages: system apart, content blocks; Responses API: input, output
         field("messages", r.first("$.request.messages", "$.request.input"), "json"),
         field("system", r.first("$.request.system", "$.request.instructions"), "json"),
-        field("message", r.first("$.response.choices[0].message"), "json"),
-        field("content", r.first("$.response.content"), "json"),
-        field("output", r.first("$.response.output"), "json"),
-        field(
-            "finish_reason",
-            r.first(
-                "$.response.choices[0].finish_reason",
-                "$.response.stop_reason",
-                "$.response.incomplete_details.reason",
-                "$.response.status",
-            ),
-            "str",
-        ),
+        *response_fields(r, "$.response"),
         field(
             "prompt_tokens", r.first("$.response.usage.prompt_tokens", "$.response.usage.input_tokens"), "int"
         ),
@@ -246,8 +267,7 @@ def openai_sql(source: str) -> str:
         "input_text": flatten_messages(request_messages("v_messages", "v_system")),
         "question": "NULL",
         "context": "NULL",
-        "output_text": f"coalesce({message_text('v_message')}, {content_text('v_content')}, "
-        f"{output_items_text('v_output')})",
+        "output_text": RESPONSE_TEXT,
         "input_tokens": "v_prompt_tokens",
         "output_tokens": "v_completion_tokens",
         "cost_usd": "v_cost_usd",

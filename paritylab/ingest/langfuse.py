@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from paritylab.ingest.formats import (
     flatten_messages,
+    log_id,
     message_text,
     request_messages,
     select_canonical,
 )
 from paritylab.ingest.typed import Field, JsonPaths, field, string_or_null
 
-LANGFUSE_LOG_ID = "'langfuse:' || coalesce(v_id, left(sha256(payload), 32))"
+LANGFUSE_LOG_ID = log_id("langfuse")
 LANGFUSE_STATUS = "CASE WHEN upper(v_level) = 'ERROR' THEN 'error' ELSE 'ok' END"
 LANGFUSE_LATENCY = "(epoch_us(v_endTime) - epoch_us(v_startTime)) / 1000"
 

@@ -19,16 +19,16 @@ images, audio, moderation, rerank, files, batches) are skipped and counted by ca
 from __future__ import annotations
 
 from paritylab.ingest.formats import (
-    content_text,
+    RESPONSE_TEXT,
     flatten_messages,
-    message_text,
-    output_items_text,
+    log_id,
     request_messages,
+    response_fields,
     select_canonical,
 )
 from paritylab.ingest.typed import Field, JsonPaths, field, string_or_null
 
-LITELLM_LOG_ID = "'litellm:' || coalesce(v_id, left(sha256(payload), 32))"
+LITELLM_LOG_ID = log_id("litellm")
 LITELLM_STATUS = (
     "CASE WHEN v_status = 'failure' OR (v_status IS NULL AND nullif(v_error_str, '') IS NOT NULL) "
     "THEN 'error' ELSE 'ok' END"
@@ -123,24 +123,12 @@ def litellm_sql(source: str) -> str:
         field("prompt_version", r.first(f"{requester}.prompt_version"), "str"),
         field("feedback", r.first(f"{requester}.feedback"), "int"),
         field("messages", r.first("$.messages"), "json"),
-        field("message", r.first("$.response.choices[0].message"), "json"),
-        field("choice_text", r.first("$.response.choices[0].text"), "str"),
-        field("content", r.first("$.response.content"), "json"),
-        field("output", r.first("$.response.output"), "json"),
+        *response_fields(r, "$.response"),
+        field("choice_text", r.first("$.response.choices[0].text"), "str"),  # a text completion
         # a string response (or one LiteLLM redacted: {"text": ...}); not typed fields, as a Responses API
         # object's `text` is its format settings
         string_or_null("response_string", r.first("$.response")),
         string_or_null("redacted", r.first("$.response.text")),
-        field(
-            "finish_reason",
-            r.first(
-                "$.response.choices[0].finish_reason",
-                "$.response.stop_reason",
-                "$.response.incomplete_details.reason",
-                "$.response.status",
-            ),
-            "str",
-        ),
         field("prompt_tokens", r.first("$.prompt_tokens"), "int"),
         field("completion_tokens", r.first("$.completion_tokens"), "int"),
         field("response_cost", r.first("$.response_cost"), "num"),
@@ -159,8 +147,7 @@ def litellm_sql(source: str) -> str:
         "input_text": flatten_messages(request_messages("v_messages", "NULL::JSON")),
         "question": "NULL",
         "context": "NULL",
-        "output_text": f"coalesce({message_text('v_message')}, v_choice_text, {content_text('v_content')}, "
-        f"{output_items_text('v_output')}, v_redacted, v_response_string)",
+        "output_text": f"coalesce({RESPONSE_TEXT}, v_choice_text, v_redacted, v_response_string)",
         "input_tokens": "v_prompt_tokens",
         "output_tokens": "v_completion_tokens",
         "cost_usd": "v_response_cost",
