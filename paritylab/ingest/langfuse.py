@@ -10,8 +10,9 @@ token counts in `usageDetails` (the API's older `usage`, the export's `inputUsag
 cost in `costDetails.total` (`totalCost`, `calculatedTotalCost`). The app is the trace's name
 (`traceName`, exports only) unless the metadata names one; the prompt version is Langfuse's managed
 prompt (`promptName@promptVersion`), else the observation's `version`. Other observation types (spans,
-events, agents, tools, retrievers) are skipped and counted by type. Scores (user feedback) are not
-read: Langfuse exports them per score name, names being the project's own.
+events, agents, tools, retrievers) are skipped and counted by type, as are traces and scores (from a
+folder that holds those exports too). Scores (user feedback) are not read: Langfuse exports them per
+score name, names being the project's own.
 """
 
 from __future__ import annotations
@@ -30,18 +31,23 @@ LANGFUSE_STATUS = "CASE WHEN upper(v_level) = 'ERROR' THEN 'error' ELSE 'ok' END
 LANGFUSE_LATENCY = "(epoch_us(v_endTime) - epoch_us(v_startTime)) / 1000"
 
 
-def skip_reason(kind: str) -> str:
-    """The skip reason of an observation (`kind`: its `type` as JSON) that is not a model call."""
-    name = f"({kind} ->> '$')"
+def skip_reason(s: str) -> str:
+    """The skip reason of a record of an observations file (`s`: its light struct) that is not a model
+    call: an observation of another type; a trace or a score, which have no `type` and no `startTime` but
+    a `timestamp` (a scores export has a `traceId`, a traces export none), when a folder mixes exports."""
+    name = f"({s}.type ->> '$')"
+    other = f'{s}.type IS NULL AND {s}."startTime" IS NULL AND {s}.timestamp IS NOT NULL'
     return (
-        f"CASE WHEN json_type({kind}) = 'VARCHAR' AND upper({name}) <> 'GENERATION' "
-        f"THEN 'Langfuse ' || left({name}, 60) || ' observation (not a model call)' END"  # a kind: bounded
+        f"CASE WHEN json_type({s}.type) = 'VARCHAR' AND upper({name}) <> 'GENERATION' "
+        f"THEN 'Langfuse ' || left({name}, 60) || ' observation (not a model call)' "  # a kind: bounded
+        f"WHEN {other} AND {s}.\"traceId\" IS NULL THEN 'Langfuse trace (its generations are the calls)' "
+        f"WHEN {other} THEN 'Langfuse score (scores are not read)' END"
     )
 
 
 def light() -> tuple[dict[str, str], list[Field], dict[str, str]]:
     """The scan's light parse (scan.LIGHT): the same log id, status and latency as the full parse."""
-    keys = ["id", "level", "startTime", "endTime", "type"]
+    keys = ["id", "level", "startTime", "endTime", "type", "traceId", "timestamp"]
     fields = [
         field("id", "s.id", "str"),
         field("level", "s.level", "str"),

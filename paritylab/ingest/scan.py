@@ -55,7 +55,7 @@ FAST_KEYS = {
 # A record of the format that holds nothing to evaluate, by its struct `s`: skipped with this reason.
 FORMAT_SKIP = {
     "litellm": litellm.skip_reason("s.call_type", "payload"),
-    "langfuse": langfuse.skip_reason("s.type"),
+    "langfuse": langfuse.skip_reason("s"),
 }
 # DuckDB's JSON parser also accepts what JSON does not: a trailing comma, and the literals NaN, Inf and
 # Infinity in any case and with a sign (`"cost": nan` from a hand-formatted writer would be a NaN cost).

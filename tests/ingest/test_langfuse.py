@@ -122,3 +122,32 @@ def test_a_skip_kind_names_an_odd_type_within_bounds(store: Store, tmp_path: Pat
     path.write_text(json.dumps(observation("odd", type="X" * 500)) + "\n")
     batch = ingest_file(store, path, "langfuse", IngestConfig(sample_rate=1.0), redactor=Redactor())
     assert batch.skipped_kinds == {f"Langfuse {'X' * 60} observation (not a model call)": 1}
+
+
+def test_traces_and_scores_in_a_folder_of_exports_are_skipped_not_quarantined(
+    store: Store, tmp_path: Path
+) -> None:
+    """A folder of Langfuse exports holds traces and scores beside the observations: a trace (input and
+    output, a `timestamp`, no `type`) is not a model call, nor is a score; neither is a broken record.
+    An observation that lost its `type` and its `startTime` still is one (quarantined, with its reasons)."""
+    trace = {
+        "id": "trace-1", "timestamp": "2026-11-16T10:00:00.000Z", "name": "helpdesk-chat",
+        "input": ASKED, "output": {"role": "assistant", "content": "5 to 10 business days."},
+        "sessionId": None, "userId": "u1", "tags": ["prod"], "latency": 1.3, "totalCost": 0.0000072,
+        "observations": ["gen-ok"], "scores": ["score-1"], "projectId": "p1",
+    }  # fmt: skip
+    score = {
+        "id": "score-1", "timestamp": "2026-11-16T10:01:00.000Z", "traceId": "trace-1", "observationId": None,
+        "name": "user-feedback", "value": 0, "dataType": "NUMERIC", "source": "API", "comment": "wrong",
+    }  # fmt: skip
+    untyped = {k: v for k, v in observation("gen-broken").items() if k not in ("type", "startTime")}
+    path = tmp_path / "export.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in [observation("gen-ok"), trace, score, untyped]))
+    batch = ingest_file(store, path, "langfuse", IngestConfig(sample_rate=1.0), redactor=Redactor())
+    assert batch.reconciles() and (batch.stored, batch.quarantined, batch.skipped) == (1, 1, 2)
+    assert batch.skipped_kinds == {
+        "Langfuse trace (its generations are the calls)": 1,
+        "Langfuse score (scores are not read)": 1,
+    }
+    [reasons] = store.rows("SELECT reasons FROM quarantine")
+    assert reasons["reasons"] == ["timestamp is missing or unreadable"]
