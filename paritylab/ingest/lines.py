@@ -58,16 +58,18 @@ class LineChunk:
 
 
 def expand_paths(paths: list[str]) -> list[Path]:
-    """Files, globs and directories (recursively: the files `is_log_file` knows), sorted, without repeats.
-    A directory's other files are left out with a warning that names them, never silently."""
+    """Files, globs and directories (recursively: the files `is_log_file` knows, and files without a
+    suffix that hold JSON lines), sorted, without repeats. A directory's other files are left out with a
+    warning that names them, never silently."""
     found: dict[Path, None] = {}
     for raw in paths:
         matches = [Path(p) for p in sorted(glob.glob(raw, recursive=True))] or [Path(raw)]
         for path in matches:
             if path.is_dir():
                 children = [child for child in sorted(path.rglob("*")) if child.is_file()]
-                found.update(dict.fromkeys(child for child in children if is_log_file(child.name)))
-                _warn_left_out(path, [child for child in children if not is_log_file(child.name)])
+                logs = [child for child in children if is_log_file(child.name) or _unnamed_json_lines(child)]
+                found.update(dict.fromkeys(logs))
+                _warn_left_out(path, sorted(set(children) - set(logs)))
             elif path.is_file():
                 found[path] = None
             else:
@@ -83,6 +85,20 @@ def is_log_file(name: str) -> bool:
         return True
     plain = without_compression(name)
     return plain.endswith(LINE_SUFFIXES) or ROTATED.sub("", plain).endswith(LINE_SUFFIXES)
+
+
+def _unnamed_json_lines(path: Path) -> bool:
+    """A file without a suffix whose first bytes open a JSON object: an object store's log objects are
+    named so (LiteLLM's GCS logger: `2026-11-16/<call id>`). A binary or text file without a suffix
+    (`_SUCCESS`, `README`, `.DS_Store`) is not."""
+    if path.suffix or path.name.startswith("."):
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return False  # unreadable: named in the left-out warning
+    return head.removeprefix(UTF8_BOM).lstrip().startswith(b"{")
 
 
 def _warn_left_out(directory: Path, left_out: list[Path]) -> None:

@@ -618,6 +618,28 @@ def test_a_directory_gives_rotated_logs_and_names_what_it_leaves_out(
     assert sum(b.stored for b in batches) == 10 and all(b.reconciles() and not b.quarantined for b in batches)
 
 
+def test_a_directory_gives_json_objects_without_a_suffix(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An object store's log objects have no suffix (LiteLLM's GCS logger: `<date>/<call id>`): a folder
+    synced from one gives them, by their first bytes; other files without a suffix are left out, named."""
+    logs = tmp_path / "bucket" / "2026-11-16"
+    logs.mkdir(parents=True)
+    (logs / "chatcmpl-1").write_text(w("one") + "\n")
+    (logs / "chatcmpl-2").write_bytes(b"\xef\xbb\xbf  " + w("two").encode() + b"\n")  # a BOM, spaces
+    (logs / "_SUCCESS").write_bytes(b"")
+    (logs / "README").write_text("objects of the LiteLLM logger\n")
+    (logs / ".DS_Store").write_bytes(b"{\x00\x00\x00Bud1")
+    (logs / "notes.txt.bak").write_text(w("three") + "\n")  # a suffix, not a log's: named, not sniffed
+    with caplog.at_level("WARNING"):
+        found = expand_paths([str(tmp_path / "bucket")])
+    assert [p.name for p in found] == ["chatcmpl-1", "chatcmpl-2"]
+    assert "4 files in" in caplog.text and ".DS_Store, README, _SUCCESS, notes.txt.bak" in caplog.text
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    batches = ingest_paths(settings, [str(tmp_path / "bucket")])
+    assert sum(b.stored for b in batches) == 2 and all(b.reconciles() and not b.quarantined for b in batches)
+
+
 def test_a_timestamp_without_a_zone_is_utc_whatever_the_machine_zone(tmp_path: Path) -> None:
     """`datetime.utcnow().isoformat()` writes no zone: such a time is read as UTC, on a machine in New York
     too (DuckDB read it in the machine's zone: 5 hours later there); times with a zone keep theirs."""
