@@ -185,7 +185,7 @@ def _first_block(path: Path, chunk_bytes: int) -> int:
 
 
 def read_chunks(
-    path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None, *, start: int = 0
+    path: Path, chunk_bytes: int = CHUNK_BYTES, digest: Any = None, *, start: int = 0, peek: bool = False
 ) -> Generator[LineChunk, None, None]:
     """Yield the file's lines in chunks of about `chunk_bytes`, never splitting a line; the first line's
     position is `start` + 1. With `digest` (a hashlib object), every byte of the file also goes through
@@ -194,7 +194,8 @@ def read_chunks(
     Each block is read into a fresh buffer behind the carried-over partial line (`readinto`: no
     concatenation copy) and handed to Arrow without copying; only the split lines are new memory.
     A UTF-8 byte order mark at the start (Windows tools write one) is not part of the first line. A gzip
-    or zstd file cut short is read up to its cut: its last, unfinished line is a defect (CUT_SHORT).
+    or zstd file cut short is read up to its cut: its last, unfinished line is a defect (CUT_SHORT); cut
+    at a line's end, a warning says so (not when only a `peek` at its first lines, the ingest will warn).
 
     A `.json` file holding one JSON document (an array of records, pretty-printed objects) yields its
     records instead, one a line (see documents.py)."""
@@ -242,6 +243,14 @@ def read_chunks(
     if carry and was_cut:
         text = carry.decode("utf-8", errors="replace").replace("\x00", "\\u0000")
         yield _chunk(position, string_array([text]), string_array([CUT_SHORT]))
+    elif (
+        was_cut and not peek
+    ):  # no unfinished line to quarantine: nothing read is lost, but the file is not whole
+        log.warning(
+            "%s was cut short at a line's end (no end-of-stream marker: still being written, or truncated): "
+            "its %d lines were read; ingest it again when it is complete, only new lines are stored",
+            path, position - start,
+        )  # fmt: skip
     elif carry:
         yield _decode(bytearray(carry), len(carry), position)
 

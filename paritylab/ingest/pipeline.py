@@ -54,7 +54,7 @@ def detect_format(path: Path, logging_prefix: str = LOGGING_PREFIX) -> str:
     (log rotation leaves them) has no line to read: an empty batch in any format, "wrapper"."""
     if is_table(path):
         return "table"
-    chunks = read_chunks(path, chunk_bytes=1 << 16)
+    chunks = read_chunks(path, chunk_bytes=1 << 16, peek=True)
     first = next(chunks, None)
     chunks.close()
     if first is None:

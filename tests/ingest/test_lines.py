@@ -74,10 +74,13 @@ def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path: Path, chunk_b
     assert [text for _, text, _ in read_all(path, chunk_bytes)] == ['{"a": "\ufeff"}', '\ufeff{"b": 2}']
 
 
-def test_a_gzip_file_cut_short_gives_every_line_before_the_cut(tmp_path: Path) -> None:
+def test_a_gzip_file_cut_short_gives_every_line_before_the_cut(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A log still being written (or a copy interrupted) ends before gzip's end marker: every line that
     decompresses comes out (GzipFile.readinto lost the whole block it was filling), the unfinished last
-    line as a defect; cut at a line's end, nothing is missing and nothing is a defect."""
+    line as a defect; cut at a line's end, nothing is missing and nothing is a defect, but a warning
+    says the file is not whole."""
     data = b"".join(b'{"i": %d, "pad": "%s"}\n' % (i, b"%x" % (i * 7919) * 9) for i in range(60_000))
     packed = gzip.compress(data)
     path = tmp_path / "cut.jsonl.gz"
@@ -97,7 +100,10 @@ def test_a_gzip_file_cut_short_gives_every_line_before_the_cut(tmp_path: Path) -
     writer.write(head)
     writer.flush()  # a writer that has not closed the file yet: every byte readable, no end marker
     (tmp_path / "open.jsonl.gz").write_bytes(sink.getvalue())
-    assert read_all(tmp_path / "open.jsonl.gz", 1 << 20) == expected_lines(head)
+    with caplog.at_level("WARNING"):
+        assert read_all(tmp_path / "open.jsonl.gz", 1 << 20) == expected_lines(head)
+    assert "open.jsonl.gz was cut short at a line's end" in caplog.text  # not whole: said, not silent
+    assert f"its {len(expected_lines(head))} lines were read" in caplog.text
 
 
 def test_a_gzip_file_packed_tighter_than_guessed_reads_in_growing_blocks(tmp_path: Path) -> None:
@@ -170,7 +176,9 @@ def test_the_digest_taken_while_reading_is_the_file_hash(tmp_path: Path, name: s
     assert digest.content().size == path.stat().st_size
 
 
-def test_zstd_files_are_read_whole_across_frames_and_up_to_a_cut(tmp_path: Path) -> None:
+def test_zstd_files_are_read_whole_across_frames_and_up_to_a_cut(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A .zst log (what OTel collectors and log shippers write): one frame, several frames (a writer that
     appends), cut short inside a frame (the unfinished last line a defect: zstd's own reader would end
     silently) or corrupt (with a checksum, as the zstd CLI writes: an IngestError, not a crash)."""
@@ -192,6 +200,10 @@ def test_zstd_files_are_read_whole_across_frames_and_up_to_a_cut(tmp_path: Path)
     assert len(rows) > 10_000 and rows[:-1] == expected_lines(data)[: len(rows) - 1]
     position, text, defect = rows[-1]
     assert defect == CUT_SHORT and data.split(b"\n")[position - 1].startswith(text.encode())
+    (tmp_path / "header.jsonl.zst").write_bytes(one[:7])  # cut before any line: none, but not silent
+    with caplog.at_level("WARNING"):
+        assert read_all(tmp_path / "header.jsonl.zst", 1 << 20) == []
+    assert "header.jsonl.zst was cut short at a line's end" in caplog.text and "its 0 lines" in caplog.text
     checked = zstandard.ZstdCompressor(write_checksum=True).compress(data)  # as the zstd CLI writes
     (tmp_path / "bad.jsonl.zst").write_bytes(checked[:100] + b"garbage" * 100 + checked[800:])
     with pytest.raises(IngestError, match=r"cannot read .*bad\.jsonl\.zst: zstd"):
