@@ -243,9 +243,8 @@ def read_chunks(
     if carry and was_cut:
         text = carry.decode("utf-8", errors="replace").replace("\x00", "\\u0000")
         yield _chunk(position, string_array([text]), string_array([CUT_SHORT]))
-    elif (
-        was_cut and not peek
-    ):  # no unfinished line to quarantine: nothing read is lost, but the file is not whole
+    elif was_cut and not peek:
+        # no unfinished line to quarantine: nothing read is lost, but the file is not whole
         log.warning(
             "%s was cut short at a line's end (no end-of-stream marker: still being written, or truncated): "
             "its %d lines were read; ingest it again when it is complete, only new lines are stored",
