@@ -101,4 +101,4 @@ def require_server() -> str:
             hint="run `prefect server start` in another terminal, then "
             "export PREFECT_API_URL=http://127.0.0.1:4200/api",
         )
-    return url
+    return str(url)

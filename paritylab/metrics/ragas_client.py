@@ -84,8 +84,8 @@ def ragas_llm(endpoint: Endpoint) -> tuple[Any, Any]:
         )
         llm = llm_factory(endpoint.model, provider="anthropic", client=client)
         # anthropic 2.x rejects temperature together with top_p; ragas sets both by default.
-        llm.model_args.pop("temperature", None)  # type: ignore[attr-defined]
-        llm.model_args.pop("top_p", None)  # type: ignore[attr-defined]
+        llm.model_args.pop("temperature", None)
+        llm.model_args.pop("top_p", None)
         return llm, client
     from openai import AsyncOpenAI
 

@@ -27,7 +27,7 @@ from paritylab.sim.text import sentences
 Scorer = Callable[[EvalItem], Awaitable[Any]]  # -> ragas MetricResult (or a float)
 
 
-class RagasEmbedding(BaseRagasEmbedding):
+class RagasEmbedding(BaseRagasEmbedding):  # type: ignore[misc]  # ragas is not followed by mypy
     """Our Embedder as ragas' modern embedding interface (for answer_relevancy)."""
 
     def __init__(self, embedder: Embedder) -> None:
@@ -150,7 +150,10 @@ def _ragas_rubric(settings: Settings, llm: Any) -> Scorer:
             (k, v) for k, v in (("context", i.context), ("reference", i.reference)) if v
         ]
         evidence = fence_all([*sections, ("answer", i.output)])
-        return metric.ascore(llm=llm, criteria=criteria, scale=", ".join(scale), evidence=evidence)
+        scored: Awaitable[Any] = metric.ascore(
+            llm=llm, criteria=criteria, scale=", ".join(scale), evidence=evidence
+        )
+        return scored
 
     return scorer
 
