@@ -52,7 +52,7 @@ def prefect_api() -> Iterator[None]:
     costs seconds."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=90):
+    with prefect_test_harness(server_startup_timeout=900):
         yield
 
 

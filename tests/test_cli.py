@@ -28,7 +28,7 @@ HEAVY = [
 
 
 def run_cli(
-    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 900
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "paritylab.cli", *args],
@@ -81,7 +81,7 @@ def test_demo_runs_the_nightly_pipeline_and_prints_verdicts_and_the_report(tmp_p
         "PARITYLAB_REPORT__DIR": str(tmp_path / "reports"),
         "PREFECT_HOME": str(tmp_path / "prefect"),  # a cold ephemeral API, as on a fresh clone
     }
-    result = run_cli("demo", "--store", str(tmp_path / "demo.duckdb"), env=env, timeout=600)
+    result = run_cli("demo", "--store", str(tmp_path / "demo.duckdb"), env=env, timeout=2400)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "verdicts of nightly-2026-11-20" in result.stdout and "FAIL" in result.stdout
     assert (tmp_path / "reports" / "nightly-2026-11-20.html").is_file()

@@ -55,6 +55,6 @@ def test_serve_without_a_server_says_how_to_start_one(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     done = subprocess.run(
         [sys.executable, "-m", "paritylab.cli", "serve", "--store", str(tmp_path / "s.duckdb")],
-        check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 2 and "prefect server start" in done.stderr

@@ -81,7 +81,7 @@ def test_sigkill_part_way_then_resume(http_config: Path, slow_sim: RunningServer
         env=env(),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=1500,
         check=False,
     )
     assert resumed.returncode == 0, resumed.stderr

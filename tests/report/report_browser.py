@@ -43,7 +43,7 @@ def chromium_path() -> str | None:
 class Browser:
     """`with Browser() as b: b.open(path); b.evaluate(js); b.screenshot(png)`."""
 
-    def __init__(self, width: int = 1280, height: int = 1400, timeout_s: float = 30.0) -> None:
+    def __init__(self, width: int = 1280, height: int = 1400, timeout_s: float = 180.0) -> None:
         self.width, self.height, self.timeout_s = width, height, timeout_s
         self.events: list[dict[str, Any]] = []
         self._next_id = 0
@@ -79,7 +79,7 @@ class Browser:
 
     def _kill(self) -> None:
         self._proc.kill()
-        self._proc.wait(timeout=10)
+        self._proc.wait(timeout=60)
         shutil.rmtree(self._profile, ignore_errors=True)
 
     def _page_socket(self) -> str:
