@@ -57,8 +57,12 @@ def prefect_api() -> Iterator[None]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under xdist (`-n 2 --dist loadgroup`, as CI runs), every test of the Prefect harness goes to one
-    worker: each worker would otherwise start its own API server, the costliest fixture of the suite."""
+    """Under xdist (`./dev test` runs `-n 2 --dist loadgroup`) a group runs on one worker. The tests of
+    the Prefect harness form one group: each worker would otherwise start its own API server. Every other
+    module is a group of its own, so a module-scoped fixture (the real server's deployment: a server, a
+    worker and their flow runs) is set up once, not once per worker."""
     for item in items:
         if "prefect_api" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("prefect"))
+        else:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
