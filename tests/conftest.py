@@ -48,21 +48,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[None]:
-    """One Prefect test harness (a temporary SQLite API) for every flow test of the session: each start
-    costs seconds."""
+    """One Prefect test harness (a temporary SQLite API) for every flow test of the session (of each
+    xdist worker): each start costs seconds, minutes on a slow machine."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=900):
         yield
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under xdist (`./dev test` runs `-n 2 --dist loadgroup`) a group runs on one worker. The tests of
-    the Prefect harness form one group: each worker would otherwise start its own API server. Every other
-    module is a group of its own, so a module-scoped fixture (the real server's deployment: a server, a
-    worker and their flow runs) is set up once, not once per worker."""
-    for item in items:
-        if "prefect_api" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("prefect"))
-        else:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
