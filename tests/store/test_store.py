@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,13 +25,6 @@ HOLD_UNTIL_STDIN_CLOSES = (
     "con = duckdb.connect(sys.argv[1])\n"
     "print('ready', flush=True)\n"
     "sys.stdin.read()\n"
-    "con.close()\n"
-)
-HOLD_BRIEFLY = (
-    "import duckdb, sys, time\n"
-    "con = duckdb.connect(sys.argv[1])\n"
-    "print('ready', flush=True)\n"
-    "time.sleep(float(sys.argv[2]))\n"
     "con.close()\n"
 )
 
@@ -105,7 +99,7 @@ def lock_holder(
         if proc.stdin and not proc.stdin.closed:
             proc.stdin.close()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -354,7 +348,7 @@ def test_locked_store_raises_then_opens_after_holder_exits(store_path: Path) -> 
         assert 0.4 <= waited < 5
         assert holder.stdin is not None
         holder.stdin.close()
-        assert holder.wait(timeout=10) == 0
+        assert holder.wait(timeout=120) == 0
 
     with open_store(store_path, lock_timeout_s=5) as s:
         assert s.rows("SELECT call_id FROM calls") == [{"call_id": "c-before"}]
@@ -367,13 +361,18 @@ def test_open_store_waits_for_holder_to_release(store_path: Path) -> None:
     with open_store(store_path) as s:
         start_run(s, "eval", {}, run_id="run-before")
 
-    with lock_holder(store_path, HOLD_BRIEFLY, "0.5") as holder:
+    with lock_holder(store_path) as holder:
+        # The holder lets go 0.5 s after we start waiting (a fixed sleep in the holder was over before
+        # open_store began, on a machine slow to read 'ready').
+        assert holder.stdin is not None
+        release = threading.Timer(0.5, holder.stdin.close)
         started = time.monotonic()
-        with open_store(store_path, lock_timeout_s=10) as s:
+        release.start()
+        with open_store(store_path, lock_timeout_s=60) as s:
             waited = time.monotonic() - started
             assert s.rows("SELECT run_id FROM runs") == [{"run_id": "run-before"}]
-        assert 0.2 <= waited < 8  # it really waited, and did not need the whole timeout
-        assert holder.wait(timeout=10) == 0
+        assert 0.2 <= waited < 50  # it really waited, and did not need the whole timeout
+        assert holder.wait(timeout=120) == 0
 
 
 def test_arrow_arrays_from_python_values_keep_every_value() -> None:
