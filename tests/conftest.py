@@ -25,7 +25,7 @@ from paritylab.store import Store, open_store  # noqa: E402
 @pytest.fixture(scope="session")
 def sim_server() -> Iterator[RunningServer]:
     """One loopback sim-serve for the session: fast answers, requires TEST_KEY."""
-    server = start_in_thread(SimServer(latency_ms=5.0, hang_s=3.0, retry_after_s=0.3, require_key=TEST_KEY))
+    server = start_in_thread(SimServer(latency_ms=5.0, hang_s=6.0, retry_after_s=0.3, require_key=TEST_KEY))
     yield server
     server.stop()
 

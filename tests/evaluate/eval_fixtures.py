@@ -109,7 +109,7 @@ def write_config(path: Path, store: Path, *, sim_url: str | None = None, extra: 
         parts.append(f"[models.{profile}]")
         if sim_url:
             parts.append(f'provider = "openai"\nmodel = "sim-{profile}"\nbase_url = "{sim_url}/v1"')
-            parts.append(f'api_key_env = "{SIM_KEY_ENV}"\ntimeout_s = 5')
+            parts.append(f'api_key_env = "{SIM_KEY_ENV}"\ntimeout_s = 60')  # a hang guard (slow CI)
         else:
             parts.append(f'provider = "sim"\nmodel = "sim-{profile}"\nprofile = "{profile}"')
         parts.append(f"price_input_per_mtok = {pin}\nprice_output_per_mtok = {pout}\nconcurrency = 16")
