@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +17,13 @@ for _var in [v for v in os.environ if v.startswith("PARITYLAB_")]:
     os.environ.pop(_var)  # a developer's PARITYLAB_* must not leak into tests
 
 import pytest  # noqa: E402
+from prefect_shared import SHARED_DIR_VAR, claim_shared_dir, shared_api_url, stop_shared_server  # noqa: E402
 from tests_support import TEST_KEY  # noqa: E402
 
 from paritylab.sim.server import RunningServer, SimServer, start_in_thread  # noqa: E402
 from paritylab.store import Store, open_store  # noqa: E402
+
+OWNS_SESSION = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="session")
@@ -46,11 +50,26 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield db
 
 
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[None]:
-    """One Prefect test harness (a temporary SQLite API) for every flow test of the session (of each
-    xdist worker): each start costs seconds, minutes on a slow machine."""
-    from prefect.testing.utilities import prefect_test_harness
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[OWNS_SESSION] = claim_shared_dir()
 
-    with prefect_test_harness(server_startup_timeout=900):
-        yield
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(OWNS_SESSION, False):
+        stop_shared_server()
+        shutil.rmtree(os.environ.pop(SHARED_DIR_VAR), ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """The session's one Prefect API (what prefect_test_harness runs: a temporary SQLite database), shared
+    by both xdist workers: each start costs seconds on a laptop, minutes on a slow CI machine."""
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    url = shared_api_url(startup_timeout_s=900)  # a hang guard: 268 s was seen on a CI machine
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        # as in the harness: code running in a context copied before this one sees the API too
+        global_settings = _temporary_global_settings_context(get_settings_context())
+        with global_settings:
+            yield url

@@ -73,7 +73,7 @@ def test_cli_mine_list_diff_export_import(sample_db: Path, settings: Settings, t
 
 
 def test_mine_flow_writes_a_version_and_is_idempotent(
-    prefect_api: None, sample_db: Path, tmp_path: Path
+    prefect_api: str, sample_db: Path, tmp_path: Path
 ) -> None:
     import os
     import shutil

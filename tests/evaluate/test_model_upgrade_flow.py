@@ -12,7 +12,7 @@ from paritylab.cli_compare import gate_decision
 from paritylab.store import open_store
 
 
-def test_model_upgrade_flow_stores_verdicts_and_publishes(prefect_api: None, tmp_path: Path) -> None:
+def test_model_upgrade_flow_stores_verdicts_and_publishes(prefect_api: str, tmp_path: Path) -> None:
     from prefect.client.orchestration import get_client
 
     from flows.model_upgrade import model_upgrade
@@ -53,7 +53,7 @@ def test_model_upgrade_flow_stores_verdicts_and_publishes(prefect_api: None, tmp
 
 
 def test_model_upgrade_on_a_task_runner_answers_in_chunks_and_resumes(
-    prefect_api: None, tmp_path: Path
+    prefect_api: str, tmp_path: Path
 ) -> None:
     """task_runner='threads' takes the chunked path (the one Dask runs); a rerun of the run calls nothing."""
     from flows.model_upgrade import model_upgrade

@@ -33,7 +33,7 @@ def night_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 
 def test_a_night_leaves_every_stage_behind_and_a_rerun_adds_nothing(
-    prefect_api: None, night_dirs: Path
+    prefect_api: str, night_dirs: Path
 ) -> None:
     from flows.nightly import nightly_eval
 

@@ -10,7 +10,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_smoke_flow_answers_records_and_publishes(prefect_api: None, tmp_path: Path) -> None:
+def test_smoke_flow_answers_records_and_publishes(prefect_api: str, tmp_path: Path) -> None:
     from prefect.client.orchestration import get_client
 
     from flows.smoke import smoke_eval

@@ -15,7 +15,7 @@ TWO_DAYS = [
 ]
 
 
-def test_online_eval_flow_scores_only_what_is_new(prefect_api: None, tmp_path: Path) -> None:
+def test_online_eval_flow_scores_only_what_is_new(prefect_api: str, tmp_path: Path) -> None:
     from flows.ingest import ingest_logs
     from flows.online_eval import online_eval
 
