@@ -19,6 +19,9 @@ QUIET_DEFAULTS: dict[str, str] = {
     # on a laptop and 268 s on a loaded 2-core CI machine. Waiting costs nothing when the start is fast.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "900",
     "GX_ANALYTICS_ENABLED": "false",
+    # An ephemeral API started by our flows (the demo, the tests) need not register Prefect's block types:
+    # paritylab uses no blocks, and the registration was most of a 10-minute start on a slow CI machine.
+    "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
 }
 
 
