@@ -68,8 +68,10 @@ def prefect_api() -> Iterator[str]:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     url = shared_api_url(startup_timeout_s=900)  # a hang guard: 268 s was seen on a CI machine
-    with temporary_settings(updates={PREFECT_API_URL: url}):
-        # as in the harness: code running in a context copied before this one sees the API too
-        global_settings = _temporary_global_settings_context(get_settings_context())
-        with global_settings:
-            yield url
+    # as in the harness: code running in a context copied before this one sees the API too (the second
+    # context is made after the first is entered)
+    with (
+        temporary_settings(updates={PREFECT_API_URL: url}),
+        _temporary_global_settings_context(get_settings_context()),
+    ):
+        yield url
