@@ -1,5 +1,9 @@
 """`paritylab compare` through the real OpenAI SDK against sim-serve, killed with SIGKILL part-way and
-resumed; `paritylab gate` exit codes."""
+resumed; `paritylab gate` exit codes.
+
+Only the run that is killed is a process of its own: the other commands run in this one through typer's
+runner (the same code but the interpreter's start, which tests/test_cli.py covers), each process start
+costing a minute of a slow CI machine's imports."""
 
 from __future__ import annotations
 
@@ -13,8 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from eval_fixtures import SIM_KEY_ENV, insert_cases, kb_cases, smoke_cases, write_config
+from typer.testing import CliRunner
 
+from paritylab.cli import app
 from paritylab.sim.server import RunningServer, SimServer, start_in_thread
 from paritylab.store import open_store
 
@@ -38,6 +45,17 @@ def env() -> dict[str, str]:
     return {**os.environ, SIM_KEY_ENV: KEY}
 
 
+def invoke(*args: str) -> Result:
+    """`paritylab ARGS...` in this process; the sim key in the environment, as `env()` gives a child."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(SIM_KEY_ENV, KEY)
+        return CliRunner().invoke(app, list(args))
+
+
+def gate(config: Path, run_id: str) -> Result:
+    return invoke("gate", run_id, "--config", str(config))
+
+
 @pytest.fixture
 def http_config(tmp_path: Path, slow_sim: RunningServer) -> Path:
     with open_store(tmp_path / "cli.duckdb") as db:
@@ -48,21 +66,20 @@ def http_config(tmp_path: Path, slow_sim: RunningServer) -> Path:
 
 def compare_args(config: Path, tmp_path: Path, run_id: str, *extra: str) -> list[str]:
     cands = [a for c in CHALLENGERS for a in ("--candidate", c)]
-    return cli(
-        "compare", "--config", str(config), "--run-id", run_id, "--report-dir", str(tmp_path), *cands, *extra
-    )
+    common = ["--config", str(config), "--run-id", run_id, "--report-dir", str(tmp_path)]
+    return ["compare", *common, *cands, *extra]
 
 
 def test_sigkill_part_way_then_resume(http_config: Path, slow_sim: RunningServer, tmp_path: Path) -> None:
     total = CASES * (1 + len(CHALLENGERS))
     proc = subprocess.Popen(
-        compare_args(http_config, tmp_path, "k"),
+        cli(*compare_args(http_config, tmp_path, "k")),
         env=env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 1500  # a hang guard: the child's imports took minutes on a slow CI machine
     while slow_sim.app.stats["requests"] < total // 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
     proc.send_signal(signal.SIGKILL)
@@ -76,15 +93,8 @@ def test_sigkill_part_way_then_resume(http_config: Path, slow_sim: RunningServer
     # Whole batches only: each batch's outputs are written in one statement, after its calls.
     assert 0 < len(done_before) < total and len(done_before) % (BATCH * (1 + len(CHALLENGERS))) == 0
 
-    resumed = subprocess.run(
-        compare_args(http_config, tmp_path, "k"),
-        env=env(),
-        capture_output=True,
-        text=True,
-        timeout=1500,
-        check=False,
-    )
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = invoke(*compare_args(http_config, tmp_path, "k"))
+    assert resumed.exit_code == 0, f"{resumed.output}\n{resumed.exception!r}"
     assert "FAIL: weak FAILS against baseline" in resumed.stdout and "SIMULATED" in resumed.stdout
     with open_store(http_config.parent / "cli.duckdb") as db:
         n = {
@@ -110,71 +120,24 @@ def test_sigkill_part_way_then_resume(http_config: Path, slow_sim: RunningServer
     assert slow_sim.app.stats["requests"] <= total + BATCH * (1 + len(CHALLENGERS))
     assert slow_sim.app.stats["requests"] - requests_first <= total - len(done_before)
 
-    gate = subprocess.run(
-        cli("gate", "k", "--config", str(http_config)), capture_output=True, text=True, check=False
-    )
-    assert gate.returncode == 1 and "gate FAIL for run k" in gate.stdout + gate.stderr
+    failed = gate(http_config, "k")
+    assert failed.exit_code == 1 and "gate FAIL for run k" in failed.output
 
 
 def test_gate_exit_codes(http_config: Path, tmp_path: Path) -> None:
-    ok = subprocess.run(
-        cli(
-            "compare",
-            "--config",
-            str(http_config),
-            "--run-id",
-            "p",
-            "--dataset",
-            "kb@v1",
-            "--candidate",
-            "equivalent",
-            "--report-dir",
-            str(tmp_path),
-        ),
-        env=env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert ok.returncode == 0, ok.stderr
-    tiny = subprocess.run(
-        cli(
-            "compare",
-            "--config",
-            str(http_config),
-            "--run-id",
-            "t",
-            "--dataset",
-            "smoke",
-            "--candidate",
-            "slightly-worse",
-            "--report-dir",
-            str(tmp_path),
-        ),
-        env=env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert tiny.returncode == 0 and "cases would decide it" in tiny.stdout
+    common = ["--config", str(http_config), "--report-dir", str(tmp_path)]
+    ok = invoke("compare", *common, "--run-id", "p", "--dataset", "kb@v1", "--candidate", "equivalent")
+    assert ok.exit_code == 0, f"{ok.output}\n{ok.exception!r}"
+    tiny = invoke("compare", *common, "--run-id", "t", "--dataset", "smoke", "--candidate", "slightly-worse")
+    assert tiny.exit_code == 0 and "cases would decide it" in tiny.stdout
 
-    def gate(run_id: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            cli("gate", run_id, "--config", str(http_config)), capture_output=True, text=True, check=False
-        )
-
-    assert gate("p").returncode == 0
-    assert gate("t").returncode == 2
-    unknown = gate("nope")
-    assert unknown.returncode == 3 and "unknown run nope" in unknown.stderr
+    assert gate(http_config, "p").exit_code == 0
+    assert gate(http_config, "t").exit_code == 2
+    unknown = gate(http_config, "nope")
+    assert unknown.exit_code == 3 and "unknown run nope" in unknown.stderr
     with open_store(http_config.parent / "cli.duckdb") as db:
         db.execute("DELETE FROM verdicts WHERE run_id = 't'")
-    unfinished = gate("t")
-    assert unfinished.returncode == 4 and "no verdicts yet" in unfinished.stderr
-    missing = subprocess.run(
-        cli("gate", "p", "--store", str(tmp_path / "none.duckdb")),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert missing.returncode == 3
+    unfinished = gate(http_config, "t")
+    assert unfinished.exit_code == 4 and "no verdicts yet" in unfinished.stderr
+    missing = invoke("gate", "p", "--store", str(tmp_path / "none.duckdb"))
+    assert missing.exit_code == 3

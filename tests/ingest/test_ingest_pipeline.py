@@ -8,11 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from paritylab.cli import app
 from paritylab.config import IngestConfig, load_settings
 from paritylab.errors import IngestError
 from paritylab.ingest.lines import expand_paths
@@ -181,38 +182,6 @@ def test_sampling_keeps_every_failure_and_is_seeded(store: Store, tmp_path: Path
         other.close()
 
 
-def test_an_interrupted_ingest_leaves_nothing_and_a_rerun_completes(tmp_path: Path) -> None:
-    """Kill the ingesting process mid-way; the store has no partial batch, and a rerun stores it all once."""
-    store_path = tmp_path / "s.duckdb"
-    script = (
-        "import os, sys\n"
-        "from pathlib import Path\n"
-        "from paritylab.config import IngestConfig\n"
-        "from paritylab.ingest import batches, pipeline\n"
-        "from paritylab.ingest.redact import Redactor\n"
-        "from paritylab.store import open_store\n"
-        "real = batches.write\n"
-        "def crash(store, *a):\n"
-        "    store.con.execute('BEGIN TRANSACTION')\n"
-        '    store.con.execute("INSERT INTO stored_logs (log_id, status, kept_because, source_format, '
-        "source, position, batch_id) VALUES ('partial', 'ok', 'x', 'x', 'x', 0, 'x')\")\n"
-        "    os._exit(9)\n"
-        "batches.write = crash\n"
-        "with open_store(Path(sys.argv[1])) as db:\n"
-        "    pipeline.ingest_file(db, Path(sys.argv[2]), None, IngestConfig(), redactor=Redactor())\n"
-    )
-    source = SAMPLE_LOGS / "wrapper-2026-11-16.jsonl"
-    crashed = subprocess.run(
-        [sys.executable, "-c", script, str(store_path), str(source)], check=False, env=os.environ.copy()
-    )
-    assert crashed.returncode == 9
-    with open_store(store_path) as db:
-        assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": 0}]
-        batch = ingest_file(db, source, None, IngestConfig(), redactor=Redactor())
-        assert batch.stored == sum(1 for line in source.read_text().splitlines() if line.strip())
-        assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": batch.stored}]
-
-
 @pytest.mark.parametrize("fmt", ["wrapper", "openai"])
 def test_planted_pii_never_reaches_the_duckdb_file(tmp_path: Path, fmt: str) -> None:
     question = "Help! " + " / ".join(PLANTED.values())
@@ -257,24 +226,14 @@ def test_planted_pii_never_reaches_the_duckdb_file(tmp_path: Path, fmt: str) -> 
         assert value.replace(" ", "").encode() not in data
 
 
-def test_cli_ingest_prints_a_reconciled_summary(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paritylab.cli",
-            "ingest",
-            str(SAMPLE_LOGS / "wrapper-logging-2026-11-18.log"),
-            "--store",
-            str(tmp_path / "cli.duckdb"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env={**os.environ, "PARITYLAB_INGEST__SAMPLE_RATE": "0.5"},
-    )
-    assert out.returncode == 0, out.stderr
+def test_cli_ingest_prints_a_reconciled_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`paritylab ingest` in this process (typer's runner): a process of its own would start a validator
+    of its own too, minutes of a slow CI machine's imports; the crash test above starts one already."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("PARITYLAB_INGEST__SAMPLE_RATE", "0.5")
+    log = SAMPLE_LOGS / "wrapper-logging-2026-11-18.log"
+    out = CliRunner().invoke(app, ["ingest", str(log), "--store", str(tmp_path / "cli.duckdb")])
+    assert out.exit_code == 0, f"{out.output}\n{out.exception!r}"
     assert "reconciles" in out.stdout and " yes " in out.stdout and "other logger: httpx" in out.stdout
 
 
@@ -302,34 +261,6 @@ def test_a_gzip_log_cut_short_stores_what_it_holds_and_the_complete_file_the_res
     assert row["position"] == cut.seen and row["reasons"] == [CUT_SHORT]
     assert whole.reconciles() and whole.already_stored == cut.stored and whole.stored == 3000 - cut.stored
     assert stored == 3000
-
-
-def test_an_ingest_does_not_import_pandas_in_its_own_process(tmp_path: Path) -> None:
-    """pandas costs ~0.3 CPU-s to import: only the validator process needs it (for GX). Every format,
-    redactions written back, rows GX rejected quarantined with every reason, in their order."""
-    rejected = tmp_path / "rejected.jsonl"
-    rejected.write_text(
-        json.dumps({"request_id": "x", "ts": "2026-11-16T10:00:00Z", "model": "m", "prompt": "p",
-                    "response": "r", "latency_ms": -5, "input_tokens": -1}) + "\n"
-    )  # fmt: skip
-    code = textwrap.dedent(f"""
-        import sys
-        from paritylab.config import load_settings
-        from paritylab.ingest.run import ingest_paths
-        settings = load_settings(env={{}}, store={str(tmp_path / "s.duckdb")!r})
-        batches = ingest_paths(settings, [{str(SAMPLE_LOGS)!r}, {str(rejected)!r}])
-        redacted = sum(sum(b.redactions.values()) for b in batches)
-        print(sorted({{b.source_format for b in batches}}), redacted > 0, sum(b.stored for b in batches) > 0,
-              batches[-1].failed_validation, "pandas" in sys.modules)
-        """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip().splitlines()[-1] == "['openai', 'otel', 'wrapper'] True True 1 False"
-    with open_store(tmp_path / "s.duckdb") as store:
-        [row] = store.rows("SELECT reasons FROM quarantine")
-    assert row["reasons"] == [
-        "input_tokens is negative or above 2000000",
-        "latency_ms is negative or above one hour",
-    ]
 
 
 def test_expand_paths_accepts_files_globs_and_directories() -> None:
@@ -640,33 +571,103 @@ def test_a_directory_gives_json_objects_without_a_suffix(
     assert sum(b.stored for b in batches) == 2 and all(b.reconciles() and not b.quarantined for b in batches)
 
 
-def test_a_timestamp_without_a_zone_is_utc_whatever_the_machine_zone(tmp_path: Path) -> None:
+# --- the checks that need a fresh process: one process for the three --------------------------------
+# A machine zone other than UTC, no pandas in the ingesting process, a kill in the middle of a batch's
+# write. Each process that ingests starts a Great Expectations validator of its own: ~1.5 CPU-s on a
+# laptop, minutes on a slow CI machine, so the three share one child process (and its validator), the
+# crash last. Each test reads its own lines of the child's output.
+
+CHILD_SCRIPT = """
+import os, sys
+from pathlib import Path
+from paritylab.config import IngestConfig, load_settings
+from paritylab.ingest import batches, pipeline
+from paritylab.ingest.redact import Redactor
+from paritylab.ingest.run import ingest_paths
+from paritylab.store import open_store
+tmp, logs = Path(sys.argv[1]), Path(sys.argv[2])
+with open_store(tmp / "tz.duckdb") as db:
+    pipeline.ingest_file(db, tmp / "times.jsonl", None, IngestConfig(), redactor=Redactor())
+    print("TZ", db.rows("SELECT current_setting('TimeZone') AS tz")[0]["tz"], flush=True)
+    for row in db.rows("SELECT log_id, epoch(ts) AS t FROM logs ORDER BY 1"):
+        print("TS", row["log_id"], int(row["t"]), flush=True)
+settings = load_settings(env={}, store=tmp / "s.duckdb")
+found = ingest_paths(settings, [str(logs), str(tmp / "rejected.jsonl")])
+redacted = sum(sum(b.redactions.values()) for b in found)
+print("PANDAS", sorted({b.source_format for b in found}), redacted > 0, sum(b.stored for b in found) > 0,
+      found[-1].failed_validation, "pandas" in sys.modules, flush=True)
+def crash(store, *a):
+    store.con.execute("BEGIN TRANSACTION")
+    store.con.execute("INSERT INTO stored_logs (log_id, status, kept_because, source_format, source, "
+                      "position, batch_id) VALUES ('partial', 'ok', 'x', 'x', 'x', 0, 'x')")
+    os._exit(9)
+batches.write = crash
+with open_store(tmp / "crash.duckdb") as db:
+    pipeline.ingest_file(db, logs / "wrapper-2026-11-16.jsonl", None, IngestConfig(), redactor=Redactor())
+"""
+TIMES = {"naive": "2026-11-16T10:00:00", "zulu": "2026-11-16T10:00:00Z", "cet": "2026-11-16T11:00:00+01:00"}
+
+
+@pytest.fixture(scope="module")
+def child(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The child's folder and its finished process (TZ=America/New_York, killed with exit code 9)."""
+    tmp = tmp_path_factory.mktemp("child")
+    (tmp / "times.jsonl").write_text("".join(w(name, ts=ts) + "\n" for name, ts in TIMES.items()))
+    (tmp / "rejected.jsonl").write_text(
+        json.dumps({"request_id": "x", "ts": "2026-11-16T10:00:00Z", "model": "m", "prompt": "p",
+                    "response": "r", "latency_ms": -5, "input_tokens": -1}) + "\n"
+    )  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD_SCRIPT, str(tmp), str(SAMPLE_LOGS)],
+        capture_output=True, text=True, check=False, cwd=ROOT, env={**os.environ, "TZ": "America/New_York"},
+    )  # fmt: skip
+    return tmp, done
+
+
+def child_lines(done: subprocess.CompletedProcess[str], tag: str) -> list[str]:
+    return [line[len(tag) + 1 :] for line in done.stdout.splitlines() if line.startswith(tag + " ")]
+
+
+def test_an_interrupted_ingest_leaves_nothing_and_a_rerun_completes(
+    child: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """Kill the ingesting process mid-way; the store has no partial batch, and a rerun stores it all once."""
+    tmp, crashed = child
+    assert crashed.returncode == 9, crashed.stderr[-3000:]
+    source = SAMPLE_LOGS / "wrapper-2026-11-16.jsonl"
+    with open_store(tmp / "crash.duckdb") as db:
+        assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": 0}]
+        batch = ingest_file(db, source, None, IngestConfig(), redactor=Redactor())
+        assert batch.stored == sum(1 for line in source.read_text().splitlines() if line.strip())
+        assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": batch.stored}]
+
+
+def test_an_ingest_does_not_import_pandas_in_its_own_process(
+    child: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """pandas costs ~0.3 CPU-s to import: only the validator process needs it (for GX). Every format,
+    redactions written back, rows GX rejected quarantined with every reason, in their order."""
+    tmp, done = child
+    assert child_lines(done, "PANDAS") == ["['openai', 'otel', 'wrapper'] True True 1 False"], done.stderr[
+        -3000:
+    ]
+    with open_store(tmp / "s.duckdb") as store:
+        [row] = store.rows("SELECT reasons FROM quarantine")
+    assert row["reasons"] == [
+        "input_tokens is negative or above 2000000",
+        "latency_ms is negative or above one hour",
+    ]
+
+
+def test_a_timestamp_without_a_zone_is_utc_whatever_the_machine_zone(
+    child: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
     """`datetime.utcnow().isoformat()` writes no zone: such a time is read as UTC, on a machine in New York
     too (DuckDB read it in the machine's zone: 5 hours later there); times with a zone keep theirs."""
-    path = tmp_path / "times.jsonl"
-    stamps = {
-        "naive": "2026-11-16T10:00:00",
-        "zulu": "2026-11-16T10:00:00Z",
-        "cet": "2026-11-16T11:00:00+01:00",
-    }
-    path.write_text("".join(w(name, ts=ts) + "\n" for name, ts in stamps.items()))
-    script = textwrap.dedent(f"""
-        from pathlib import Path
-        from paritylab.config import IngestConfig
-        from paritylab.ingest.pipeline import ingest_file
-        from paritylab.ingest.redact import Redactor
-        from paritylab.store import open_store
-        with open_store(Path({str(tmp_path / "s.duckdb")!r})) as db:
-            ingest_file(db, Path({str(path)!r}), None, IngestConfig(), redactor=Redactor())
-            assert db.rows("SELECT current_setting('TimeZone') AS tz") == [{{"tz": "America/New_York"}}]
-            for row in db.rows("SELECT log_id, epoch(ts) AS t FROM logs ORDER BY 1"):
-                print(row["log_id"], int(row["t"]))
-    """)
-    env = {**os.environ, "TZ": "America/New_York"}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    _, done = child
+    assert child_lines(done, "TZ") == ["America/New_York"], done.stderr[-3000:]
     ten_utc = 1794823200  # 2026-11-16T10:00:00Z
-    assert out.stdout.split() == [f"wrapper:req_{n}" if i % 2 == 0 else str(ten_utc)
-                                  for n in ("cet", "naive", "zulu") for i in range(2)]  # fmt: skip
+    assert child_lines(done, "TS") == [f"wrapper:req_{n} {ten_utc}" for n in ("cet", "naive", "zulu")]
 
 
 def test_an_unknown_format_is_a_clear_error_before_anything_is_read(tmp_path: Path) -> None:
