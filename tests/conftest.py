@@ -13,6 +13,9 @@ from paritylab._env import apply_quiet_defaults
 apply_quiet_defaults()
 # Prefect keeps cache records and its SQLite API under PREFECT_HOME: a private one per test session.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="paritylab-prefect-"))
+# The session's one Prefect server answers both workers' flows: on a slow CI machine some answers took
+# longer than the client's default 60 s (httpx.ReadTimeout). A hang guard, not a speed test.
+os.environ.setdefault("PREFECT_API_REQUEST_TIMEOUT", "900")
 for _var in [v for v in os.environ if v.startswith("PARITYLAB_")]:
     os.environ.pop(_var)  # a developer's PARITYLAB_* must not leak into tests
 
@@ -67,7 +70,7 @@ def prefect_api() -> Iterator[str]:
     from prefect.context import _temporary_global_settings_context, get_settings_context
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    url = shared_api_url(startup_timeout_s=900)  # a hang guard: 268 s was seen on a CI machine
+    url = shared_api_url(startup_timeout_s=1800)  # a hang guard: ~14 min was seen on a slow 2-core machine
     # as in the harness: code running in a context copied before this one sees the API too (the second
     # context is made after the first is entered)
     with (
