@@ -228,7 +228,7 @@ def test_planted_pii_never_reaches_the_duckdb_file(tmp_path: Path, fmt: str) -> 
 
 def test_cli_ingest_prints_a_reconciled_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`paritylab ingest` in this process (typer's runner): a process of its own would start a validator
-    of its own too, minutes of a slow CI machine's imports; the crash test above starts one already."""
+    of its own too, minutes of a slow CI machine's imports; the shared child below starts one already."""
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("PARITYLAB_INGEST__SAMPLE_RATE", "0.5")
     log = SAMPLE_LOGS / "wrapper-logging-2026-11-18.log"
