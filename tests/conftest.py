@@ -57,6 +57,40 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OWNS_SESSION] = claim_shared_dir()
 
 
+SLOW_PHASE_S = 120.0  # a phase this long is reported as it ends: where a slow CI machine's time goes
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """On the controller, say at once which test failed (or took minutes), with the error's last line:
+    a CI run stopped by its time limit prints no summary, only the dots up to there."""
+    reporter = _controller_reporter()
+    if reporter is None or not (report.failed or report.duration >= SLOW_PHASE_S):
+        return
+    outcome = "FAILED" if report.failed else "slow"
+    why = _crash_line(report) if report.failed else ""
+    reporter.write_line(f"\n{outcome} {report.nodeid} ({report.when}, {report.duration:.0f} s) {why}")
+
+
+def _crash_line(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is None:
+        return report.longreprtext.strip().splitlines()[-1] if report.longreprtext.strip() else ""
+    return f"{Path(crash.path).name}:{crash.lineno}: {' '.join(crash.message.split())[:400]}"
+
+
+_REPORTER: list[pytest.TerminalReporter] = []
+
+
+def _controller_reporter() -> pytest.TerminalReporter | None:
+    return _REPORTER[0] if _REPORTER else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # an xdist worker's output is not shown
+        _REPORTER.append(session.config.pluginmanager.get_plugin("terminalreporter"))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if config.stash.get(OWNS_SESSION, False):
         stop_shared_server()
