@@ -142,6 +142,7 @@ def _serve() -> None:
     handlers: dict[str, Callable[..., Any]] = {
         "validate": validate.validate_frame,
         "usage": validate.process_usage,
+        "modules": module_states,
     }
     while True:
         try:
@@ -153,6 +154,26 @@ def _serve() -> None:
         except Exception as exc:  # handed to the caller, which raises it there
             reply = (False, _picklable(exc))
         _send(out, reply)
+
+
+def module_states() -> dict[str, str]:
+    """How this process holds the modules it defers or hides: 'deferred' (a stand-in, never used),
+    'loaded', 'hidden' (importing it raises, and none of its submodules is loaded) or 'absent'. Asked of
+    the validator process ("modules"): which of GX's imports a change made it pay again."""
+    states = {}
+    for name in (*DEFERRED_MODULES, *HIDDEN_MODULES):
+        module = sys.modules.get(name, _ABSENT)
+        if module is None:
+            loaded = [m for m in sys.modules if m.startswith(f"{name}.") and sys.modules[m] is not None]
+            states[name] = "loaded" if loaded else "hidden"
+        elif module is _ABSENT:
+            states[name] = "absent"
+        else:
+            states[name] = "deferred" if isinstance(module, _ImportedOnFirstUse) else "loaded"
+    return states
+
+
+_ABSENT = types.ModuleType("absent")  # a sentinel: sys.modules holds None for a hidden module
 
 
 def defer_unused_imports() -> None:

@@ -617,8 +617,10 @@ def child(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Co
         json.dumps({"request_id": "x", "ts": "2026-11-16T10:00:00Z", "model": "m", "prompt": "p",
                     "response": "r", "latency_ms": -5, "input_tokens": -1}) + "\n"
     )  # fmt: skip
+    script = tmp / "unguarded.py"  # a script file without a main guard: see test_..._runs_once
+    script.write_text(CHILD_SCRIPT)
     done = subprocess.run(
-        [sys.executable, "-c", CHILD_SCRIPT, str(tmp), str(SAMPLE_LOGS)],
+        [sys.executable, str(script), str(tmp), str(SAMPLE_LOGS)],
         capture_output=True, text=True, check=False, cwd=ROOT, env={**os.environ, "TZ": "America/New_York"},
     )  # fmt: skip
     return tmp, done
@@ -668,6 +670,15 @@ def test_a_timestamp_without_a_zone_is_utc_whatever_the_machine_zone(
     assert child_lines(done, "TZ") == ["America/New_York"], done.stderr[-3000:]
     ten_utc = 1794823200  # 2026-11-16T10:00:00Z
     assert child_lines(done, "TS") == [f"wrapper:req_{n} {ten_utc}" for n in ("cet", "naive", "zulu")]
+
+
+def test_a_script_without_a_main_guard_runs_once(
+    child: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """The child is a script file with no `if __name__ == "__main__"`, and its ingests start a validator
+    process: multiprocessing's spawn would import the script again there and ingest twice."""
+    _, done = child
+    assert [len(child_lines(done, tag)) for tag in ("TZ", "TS", "PANDAS")] == [1, 3, 1], done.stdout
 
 
 def test_an_unknown_format_is_a_clear_error_before_anything_is_read(tmp_path: Path) -> None:
