@@ -57,6 +57,31 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OWNS_SESSION] = claim_shared_dir()
 
 
+# The modules that take longest, longest first (minutes each on a slow CI machine: Prefect servers and
+# flow runs, child processes, Great Expectations imports, many small ingests). xdist hands modules out in
+# collection order (./dev test passes --no-loadscope-reorder; by default it sends modules with the fewest
+# tests last, which put these at the end, one after another on one worker while the other idled). First,
+# they run beside the many short modules. The rest keep their order.
+LONGEST_FIRST = (
+    "tests/deploy/test_real_server.py",
+    "tests/flows/test_nightly.py",
+    "tests/evaluate/test_compare_cli.py",
+    "tests/ingest/test_groups.py",
+    "tests/ingest/test_validator.py",
+    "tests/ingest/test_ingest_pipeline.py",
+    "tests/cases/test_golden_cli_flow.py",
+    "tests/evaluate/test_model_upgrade_flow.py",
+    "tests/online/test_online_flow.py",
+    "tests/flows/test_smoke_flow.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {module: i for i, module in enumerate(LONGEST_FIRST)}
+    # a stable sort: each module's tests stay together and in their order
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
+
+
 SLOW_PHASE_S = 120.0  # a phase this long is reported as it ends: where a slow CI machine's time goes
 
 
