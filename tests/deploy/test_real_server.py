@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -54,11 +53,18 @@ def _env(home: Path, url: str, tmp: Path) -> dict[str, str]:
     }
 
 
-def _cli(args: list[str], env: dict[str, str], timeout_s: float = 600) -> str:
-    done = subprocess.run(
-        [PREFECT, *args], check=False, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s
-    )
-    assert done.returncode == 0, f"prefect {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+def _prefect(args: list[str], url: str) -> str:
+    """`prefect ARGS...` in this process, through Prefect's own in-process runner for its CLI (a `prefect`
+    process is minutes of a slow CI machine's imports): in the repository's folder (prefect.yaml), with
+    its PARITYLAB_HOME, against the server at `url`."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.testing.cli import CycloptsCliRunner
+
+    with temporary_settings(updates={PREFECT_API_URL: url}), pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        mp.setenv("PARITYLAB_HOME", str(ROOT))
+        done = CycloptsCliRunner().invoke(args)
+    assert done.exit_code == 0, f"prefect {' '.join(args)} failed:\n{done.output}\n{done.exception!r}"
     return done.stdout
 
 
@@ -77,10 +83,10 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         started.append(server)
         timings["server_start_s"] = wait_healthy(url, server, timeout_s=900)
         t0 = time.monotonic()
-        _cli(["work-pool", "create", "local", "--type", "process"], env)
+        _prefect(["work-pool", "create", "local", "--type", "process"], url)
         names = ["--all"] if (ROOT / "flows/model_upgrade.py").exists() else [
             "--name", "smoke", "--name", "nightly-eval", "--name", "online-eval"]  # fmt: skip
-        _cli(["--no-prompt", "deploy", *names], env, timeout_s=900)
+        _prefect(["--no-prompt", "deploy", *names], url)
         timings["pool_and_deploy_s"] = time.monotonic() - t0
         worker = start("worker", [PREFECT, "worker", "start", "--pool", "local"], env, ROOT, tmp)
         started.append(worker)
