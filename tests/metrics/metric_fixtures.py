@@ -55,7 +55,7 @@ def sdk_model(server: RunningServer, flavour: str, model: str = "sim-judge") -> 
         "model": model,
         "base_url": base,
         "api_key_env": "SIMJUDGE_TEST_KEY",
-        "timeout_s": 10,
+        "timeout_s": 60,  # a hang guard: answers over loopback took seconds on a slow CI machine
         "max_retries": 1,
         "backoff_base_s": 0.05,
     }

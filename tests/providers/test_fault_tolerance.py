@@ -21,12 +21,15 @@ from paritylab.store.ledger import Ledger
 
 N = 2000
 RETRY_AFTER_S = 0.05
+# The client gives up on an injected hang after TIMEOUT_S. Margin for a slow machine: an answer that takes
+# longer than that is an extra timeout (accounted for below) and one more attempt of at most 11.
+TIMEOUT_S, HANG_S = 2.0, 4.0
 
 
 @pytest.fixture(scope="module")
 def faulty_server() -> Iterator[RunningServer]:
     faults = FaultRates(rate_limit=0.20, server_error=0.05, timeout=0.02, retry_after_s=RETRY_AFTER_S)
-    server = start_in_thread(SimServer(latency_ms=2.0, faults=faults, hang_s=2.0, seed=7))
+    server = start_in_thread(SimServer(latency_ms=2.0, faults=faults, hang_s=HANG_S, seed=7))
     yield server
     server.stop()
 
@@ -42,7 +45,7 @@ def outcome(faulty_server: RunningServer, tmp_path_factory: pytest.TempPathFacto
                     "base_url": f"{faulty_server.url}/v1",
                     "api_key_env": "K",
                     "concurrency": 64,
-                    "timeout_s": 0.5,
+                    "timeout_s": TIMEOUT_S,
                     "max_retries": 10,
                     "backoff_base_s": 0.01,
                     "backoff_max_s": 0.2,
@@ -93,7 +96,7 @@ def test_ledger_records_every_attempt_the_server_saw(outcome: tuple) -> None:
         )
     }
     # Every answer the client received is in the ledger with its class. Under load an answer the server
-    # sent (ok, 429 or 500) can land after the client's 0.5 s timeout: the ledger then rightly says
+    # sent (ok, 429 or 500) can land after the client's timeout (TIMEOUT_S): the ledger then rightly says
     # timeout, so each server count may exceed the ledger's by such late answers, and only by them.
     late = {
         "ok": stats["outcome:ok"] - by_status["ok:0"],
@@ -107,7 +110,9 @@ def test_ledger_records_every_attempt_the_server_saw(outcome: tuple) -> None:
     client_side = by_status.get("timeout:0", 0) + by_status.get("transient:0", 0)
     assert server_saw <= attempts <= server_saw + client_side
     assert by_status["timeout:0"] >= stats["outcome:timeout"]
-    assert 0.15 < by_status["rate_limited:429"] / attempts < 0.25  # the injected 20 %, give or take
+    # the injected 20 % of 429s, of the attempts the server saw: the client's own timeouts on a loaded
+    # machine add attempts it never saw (and the ledger's 429s are the server's but late ones, above)
+    assert 0.15 < stats["outcome:rate_limit"] / server_saw < 0.25
     # the injected 2 % of timeouts, where they are injected: the ledger's share also holds the late answers
     # and client-side timeouts a loaded machine adds (4.8-5.7 % of attempts in 2 of 8 CI runs); those
     # extra timeouts are all accounted for: late answers, or attempts the server never saw
