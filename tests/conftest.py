@@ -32,7 +32,9 @@ OWNS_SESSION = pytest.StashKey[bool]()
 @pytest.fixture(scope="session")
 def sim_server() -> Iterator[RunningServer]:
     """One loopback sim-serve for the session: fast answers, requires TEST_KEY."""
-    server = start_in_thread(SimServer(latency_ms=5.0, hang_s=6.0, retry_after_s=0.3, require_key=TEST_KEY))
+    # A 'timeout' fault is held for a minute: a client that gives up late on a loaded machine (its timeout
+    # is 10 s in test_sdk_adapters) must not receive the 504 that follows, a different error class.
+    server = start_in_thread(SimServer(latency_ms=5.0, hang_s=60.0, retry_after_s=0.3, require_key=TEST_KEY))
     yield server
     server.stop()
 

@@ -11,6 +11,7 @@ import json
 import math
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from paritylab.sim.wire import (
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+# A hang guard for the server thread's start (uvicorn's import and bind): seconds on a laptop, but a slow,
+# loaded 2-core CI machine took minutes to import such libraries.
+STARTUP_TIMEOUT_S = 300.0
 _FAULT_STATUS = {"rate_limit": (429, "rate_limit_error"), "server_error": (500, "api_error")}
 
 
@@ -261,12 +265,13 @@ def start_in_thread(app: SimServer, host: str = "127.0.0.1", port: int = 0) -> R
     server = _uvicorn_server(app)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        threading.Event().wait(0.01)
-    else:
-        raise RuntimeError("sim server did not start within 5 s")
+    started = time.monotonic()
+    deadline = started + STARTUP_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            why = "its thread ended (its error is printed above)" if not thread.is_alive() else "timed out"
+            raise RuntimeError(f"sim server did not start: {why} after {time.monotonic() - started:.0f} s")
+        thread.join(0.01)
     return RunningServer(app, host, sock.getsockname()[1], server, thread)
 
 
