@@ -20,7 +20,7 @@ from deploy_procs import Started, free_port, start, stop, wait_healthy
 
 from paritylab.store import open_store
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]  # hang guards: CI machines were seen 15-20x slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(5400)]  # hang guards: CI machines were seen 15-20x slow
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).parent / "prefect")
 LOGS = ROOT / "datasets/sample/logs"
@@ -81,7 +81,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
             "server", [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", port], env, ROOT, tmp
         )
         started.append(server)
-        timings["server_start_s"] = wait_healthy(url, server, timeout_s=900)
+        timings["server_start_s"] = wait_healthy(url, server, timeout_s=1800)  # beside the session API
         t0 = time.monotonic()
         _prefect(["work-pool", "create", "local", "--type", "process"], url)
         names = ["--all"] if (ROOT / "flows/model_upgrade.py").exists() else [
