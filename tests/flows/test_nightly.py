@@ -39,8 +39,9 @@ def night_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 
 # A hang guard (setup included: the session's server may still be starting): the night took ~30 min of
-# a loaded 2-core machine, the wait for its server 7 more.
-@pytest.mark.timeout(3600)
+# a loaded 2-core machine, the wait for its server 7 more; it now starts first, beside the deployment
+# test's server. CI's whole time, as the deployment test's.
+@pytest.mark.timeout(5400)
 def test_a_night_leaves_every_stage_behind_and_a_rerun_adds_nothing(
     prefect_api: str, night_dirs: Path
 ) -> None:
