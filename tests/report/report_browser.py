@@ -7,6 +7,7 @@ always killed. Console errors, uncaught exceptions and log entries (CSP violatio
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import shutil
 import subprocess
@@ -43,7 +44,7 @@ def chromium_path() -> str | None:
 class Browser:
     """`with Browser() as b: b.open(path); b.evaluate(js); b.screenshot(png)`."""
 
-    def __init__(self, width: int = 1280, height: int = 1400, timeout_s: float = 180.0) -> None:
+    def __init__(self, width: int = 1280, height: int = 1400, timeout_s: float = 600.0) -> None:
         self.width, self.height, self.timeout_s = width, height, timeout_s
         self.events: list[dict[str, Any]] = []
         self._next_id = 0
@@ -90,10 +91,11 @@ class Browser:
                 raise RuntimeError(f"chromium exited with {self._proc.returncode}")
             if port_file.exists() and port_file.read_text().strip():
                 port = port_file.read_text().split()[0]
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as resp:
-                    pages = [t for t in json.load(resp) if t["type"] == "page"]
-                if pages:
-                    return str(pages[0]["webSocketDebuggerUrl"])
+                with contextlib.suppress(OSError):  # not answering yet: a slow machine's start, try again
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as resp:
+                        pages = [t for t in json.load(resp) if t["type"] == "page"]
+                    if pages:
+                        return str(pages[0]["webSocketDebuggerUrl"])
             time.sleep(0.05)
         raise TimeoutError("chromium did not open its DevTools port")
 
