@@ -23,7 +23,7 @@ N = 2000
 RETRY_AFTER_S = 0.05
 # The client gives up on an injected hang after TIMEOUT_S. Margin for a slow machine: an answer that takes
 # longer than that is an extra timeout (accounted for below) and one more attempt of at most 11.
-TIMEOUT_S, HANG_S = 2.0, 4.0
+TIMEOUT_S, HANG_S, CONCURRENCY = 5.0, 10.0, 16
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def outcome(faulty_server: RunningServer, tmp_path_factory: pytest.TempPathFacto
                     "model": "sim-good",
                     "base_url": f"{faulty_server.url}/v1",
                     "api_key_env": "K",
-                    "concurrency": 64,
+                    "concurrency": CONCURRENCY,
                     "timeout_s": TIMEOUT_S,
                     "max_retries": 10,
                     "backoff_base_s": 0.01,
