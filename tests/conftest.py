@@ -16,6 +16,9 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="paritylab-prefect
 # The session's one Prefect server answers both workers' flows: on a slow CI machine some answers took
 # longer than the client's default 60 s (httpx.ReadTimeout). A hang guard, not a speed test.
 os.environ.setdefault("PREFECT_API_REQUEST_TIMEOUT", "900")
+# Its SQLite answers 503 when a write meets another (SQLITE_BUSY): seen on a machine held to 0.1 core, after
+# the client's 5 retries (2 + 4 + ... + 32 s). 8 retries wait up to ~8 min, the time such a machine needs.
+os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "8")
 for _var in [v for v in os.environ if v.startswith("PARITYLAB_")]:
     os.environ.pop(_var)  # a developer's PARITYLAB_* must not leak into tests
 
