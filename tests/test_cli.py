@@ -4,6 +4,7 @@ command runs in tests/flows/test_nightly.py, on the night that test runs anyway.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,6 @@ import pytest
 from typer.testing import CliRunner
 
 from paritylab.cli import app, main
-from paritylab.demo import SIMSERVE_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = [
@@ -31,6 +31,20 @@ HEAVY = [
 ]
 
 
+def run_cli(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "paritylab.cli", *args],
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+
+
 def test_help_imports_no_heavy_library() -> None:
     code = (
         "import sys, paritylab.cli as c; sys.argv=['paritylab','--help']\n"
@@ -44,8 +58,8 @@ def test_help_imports_no_heavy_library() -> None:
 def test_config_error_is_one_clear_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Through the entry point's own error handling (`main`), in this process: a process start is
-    minutes of a slow CI machine's imports, and the --help test above starts one already."""
+    """Through the entry point's own error handling (`main`), in this process: a process start is a
+    minute of a slow CI machine's imports, and the --help test above starts one already."""
     bad = tmp_path / "paritylab.toml"
     bad.write_text('[models.x]\nprovider = "sim"\nmodel = "x"\nconcurency = 3\n')
     monkeypatch.setattr(sys, "argv", ["paritylab", "config", "--config", str(bad)])
@@ -57,20 +71,13 @@ def test_config_error_is_one_clear_message(
     assert str(bad) in stderr and "Traceback" not in stderr
 
 
-def test_smoke_runs_end_to_end_and_the_second_pass_is_cached(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`paritylab smoke` in this process (typer's runner; a child process is minutes of a slow CI
-    machine's imports): the repository's config, 4 candidates through the real SDKs to a loopback
-    sim-serve, the second pass all from the cache."""
-    monkeypatch.chdir(ROOT)  # the repository's paritylab.toml, as `./dev run paritylab smoke` reads it
-    monkeypatch.setenv(SIMSERVE_KEY, "sim-local-not-a-secret")  # what local_sim_serve sets, undone after
+def test_smoke_runs_end_to_end_and_the_second_pass_is_cached(tmp_path: Path) -> None:
     store = tmp_path / "demo.duckdb"
-    result = CliRunner().invoke(app, ["smoke", "--store", str(store)])
-    assert result.exit_code == 0, result.output
+    result = run_cli("smoke", "--store", str(store))
+    assert result.returncode == 0, result.stderr
     assert "SIMULATED" in result.stdout
     assert "56/56 answers from the cache, 0 provider attempts, 0 HTTP requests" in result.stdout
-    runs = CliRunner().invoke(app, ["runs", "--store", str(store)])
+    runs = CliRunner().invoke(app, ["runs", "--store", str(store)])  # in this process: see above
     assert "smoke" in runs.stdout and "completed" in runs.stdout
     ledger = CliRunner().invoke(app, ["ledger", "--store", str(store)])
     assert "anthropic-sdk-sim" in ledger.stdout and "openai-sdk-sim" in ledger.stdout
