@@ -60,6 +60,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[OWNS_SESSION] = claim_shared_dir()
+    if not hasattr(config, "workerinput"):  # an xdist worker's output is not shown
+        config.pluginmanager.register(ReportAsItHappens(config), "paritylab-report-as-it-happens")
 
 
 # The modules that take longest, longest first (minutes each on a slow CI machine: Prefect servers and
@@ -90,15 +92,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 SLOW_PHASE_S = 120.0  # a phase this long is reported as it ends: where a slow CI machine's time goes
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """On the controller, say at once which test failed (or took minutes), with the error's last line:
-    a CI run stopped by its time limit prints no summary, only the dots up to there."""
-    reporter = _controller_reporter()
-    if reporter is None or not (report.failed or report.duration >= SLOW_PHASE_S):
-        return
-    outcome = "FAILED" if report.failed else "slow"
-    why = _crash_line(report) if report.failed else ""
-    reporter.write_line(f"\n{outcome} {report.nodeid} ({report.when}, {report.duration:.0f} s) {why}")
+class ReportAsItHappens:
+    """On the controller (or the only process), say at once which test failed (or took minutes), with its
+    error: a CI run stopped by its time limit prints no summary, only the dots up to there."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not (report.failed or report.duration >= SLOW_PHASE_S):
+            return
+        outcome, why = ("FAILED", _crash_line(report)) if report.failed else ("slow", "")
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.write_line(f"\n{outcome} {report.nodeid} ({report.when}, {report.duration:.0f} s) {why}")
 
 
 def _crash_line(report: pytest.TestReport) -> str:
@@ -106,19 +112,6 @@ def _crash_line(report: pytest.TestReport) -> str:
     if crash is None:
         return report.longreprtext.strip().splitlines()[-1] if report.longreprtext.strip() else ""
     return f"{Path(crash.path).name}:{crash.lineno}: {' '.join(crash.message.split())[:400]}"
-
-
-_REPORTER: list[pytest.TerminalReporter] = []
-
-
-def _controller_reporter() -> pytest.TerminalReporter | None:
-    return _REPORTER[0] if _REPORTER else None
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if not hasattr(session.config, "workerinput"):  # an xdist worker's output is not shown
-        _REPORTER.append(session.config.pluginmanager.get_plugin("terminalreporter"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

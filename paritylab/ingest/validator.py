@@ -162,18 +162,14 @@ def module_states() -> dict[str, str]:
     the validator process ("modules"): which of GX's imports a change made it pay again."""
     states = {}
     for name in (*DEFERRED_MODULES, *HIDDEN_MODULES):
-        module = sys.modules.get(name, _ABSENT)
-        if module is None:
-            loaded = [m for m in sys.modules if m.startswith(f"{name}.") and sys.modules[m] is not None]
-            states[name] = "loaded" if loaded else "hidden"
-        elif module is _ABSENT:
+        if name not in sys.modules:
             states[name] = "absent"
+        elif sys.modules[name] is None:  # hidden: then only a submodule loaded anyway makes it 'loaded'
+            loaded = any(m.startswith(f"{name}.") and sys.modules[m] is not None for m in sys.modules)
+            states[name] = "loaded" if loaded else "hidden"
         else:
-            states[name] = "deferred" if isinstance(module, _ImportedOnFirstUse) else "loaded"
+            states[name] = "deferred" if isinstance(sys.modules[name], _ImportedOnFirstUse) else "loaded"
     return states
-
-
-_ABSENT = types.ModuleType("absent")  # a sentinel: sys.modules holds None for a hidden module
 
 
 def defer_unused_imports() -> None:

@@ -46,7 +46,7 @@ def _env(home: Path, url: str, tmp: Path) -> dict[str, str]:
         "DO_NOT_TRACK": "1",
         "PREFECT_UI_ENABLED": "false",
         "PREFECT_WORKER_QUERY_SECONDS": "1",  # pick runs up within a second, not ten
-        "PREFECT_CLIENT_MAX_RETRIES": "8",  # a busy SQLite answers 503: as tests/conftest.py
+        "PREFECT_CLIENT_MAX_RETRIES": os.environ["PREFECT_CLIENT_MAX_RETRIES"],  # tests/conftest.py: 503s
         # The test triggers runs itself: the scheduler must not start the hourly one in the middle.
         "PREFECT_API_SERVICES_SCHEDULER_ENABLED": "false",
         "PARITYLAB_HOME": str(ROOT),  # prefect.yaml's pull step: where the entry points are
