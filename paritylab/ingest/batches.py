@@ -44,9 +44,11 @@ class BatchSummary:
     skipped_kinds: dict[str, int] = field(default_factory=dict)
     kept_kinds: dict[str, int] = field(default_factory=dict)
     redactions: dict[str, int] = field(default_factory=dict)
-    # seconds: this file's share (by lines) of its group's time; timings: the group's seconds per phase
+    # seconds: this file's share (by lines) of its group's time; timings: the group's seconds per phase,
+    # cpu_timings: the CPU seconds of this process in each (pipeline._Timings)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    cpu_timings: dict[str, float] = field(default_factory=dict)
     staged_with: int = 1  # files staged and written together with this one (itself included)
     unchanged: bool = False  # these bytes were ingested before with the same settings: nothing was read
     started_at: datetime = field(default_factory=utcnow)  # when its ingest (its group's) began

@@ -110,12 +110,12 @@ def ingest_group(
     # DuckDB would otherwise keep the staged file in memory up to 80% of RAM; past the limit it spills.
     con.execute(f"SET memory_limit = '{cfg.memory_limit_mb}MB'")
     scan.check_logging_prefix(con, cfg.logging_prefix)
-    timings: dict[str, float] = {}
+    timings = _Timings()
     with _naive_times_in_utc(con):
         lines, digests = _stage(
             con, paths, summaries, cfg, redactor=redactor, progress=progress, timings=timings
         )
-    with _phase(timings, "store"):
+    with timings.phase("store"):
         batches.count(con, summaries)
         contents = [d.content() if d else file_content(p) for d, p in zip(digests, paths, strict=True)]
         batches.write(store, summaries, contents, cfg)
@@ -131,7 +131,7 @@ def _stage(
     *,
     redactor: Any,
     progress: Callable[[Path, int], None] | None,
-    timings: dict[str, float],
+    timings: _Timings,
 ) -> tuple[list[int], list[Any]]:
     """Scan, parse, sample, validate and redact the files into the stage, each file's counts so far into
     its summary; (lines of each file, the content digests taken while reading)."""
@@ -139,14 +139,14 @@ def _stage(
     parse_as = "wrapper" if fmt == "table" else fmt  # table rows are wrapper records (see ingest.tables)
     # tables are read by DuckDB: hashed apart
     digests = [None if is_table(p) else ContentDigest() for p in paths]
-    with _phase(timings, "scan"):  # read, classify and light-parse every line
+    with timings.phase("scan"):  # read, classify and light-parse every line
         lines, record_lines = _stage_group(con, paths, parse_as, cfg, progress=progress, digests=digests)
-    with _phase(timings, "parse + sample"):
+    with timings.phase("parse + sample"):
         reread = functools.partial(_group_lines, paths, cfg)
         records, parsed = stage.parse_sampled(con, parse_as, cfg, reread)
         stage.split_parsed(con)
         stage.sample(con, cfg)
-    with _phase(timings, "validate + redact"):
+    with timings.phase("validate + redact"):
         failed, redactions = _validate_and_redact(con, redactor, cfg)
         stage.drop_lines(con)
     for i, s in enumerate(summaries):
@@ -175,24 +175,32 @@ def _batch_id() -> str:
     return f"ing-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-def _share_time(
-    summaries: list[BatchSummary], lines: list[int], seconds: float, timings: dict[str, float]
-) -> None:
+def _share_time(summaries: list[BatchSummary], lines: list[int], seconds: float, timings: _Timings) -> None:
     """Each file's share of the group's time, by lines (an empty file's, equal), and the group's phases."""
     total = sum(lines)
     for s, n in zip(summaries, lines, strict=True):
         s.seconds = seconds * (n / total if total else 1 / len(summaries))
-        s.timings = dict(timings)
+        s.timings, s.cpu_timings = dict(timings.wall), dict(timings.cpu)
         s.staged_with = len(summaries)
 
 
-@contextmanager
-def _phase(timings: dict[str, float], name: str) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[name] = round(time.perf_counter() - started, 3)
+class _Timings:
+    """Seconds per phase of a group's ingest: wall time, and CPU time of this process (all its threads:
+    the scan's reader and DuckDB's; the validator process apart). CPU near twice the wall time means
+    both cores were busy: only less work makes that phase faster, not more overlap."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall[name] = round(time.perf_counter() - started, 3)
+            self.cpu[name] = round(time.process_time() - cpu, 3)
 
 
 def _stage_group(

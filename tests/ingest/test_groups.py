@@ -20,7 +20,7 @@ from paritylab.store import open_store
 from tests.ingest.test_ingest_pipeline import SAMPLE_LOGS
 from tests.ingest.test_malformed import w
 
-NOT_COMPARED = {"batch_id", "seconds", "timings", "staged_with", "started_at"}
+NOT_COMPARED = {"batch_id", "seconds", "timings", "cpu_timings", "staged_with", "started_at"}
 
 
 def _folder(root: Path) -> Path:
