@@ -123,7 +123,7 @@ def timed_ingest(db: Path, path: Path, cfg: IngestConfig) -> tuple[float, float,
 
 
 def phases(batch: Any) -> str:
-    """Each phase's wall seconds and this process's CPU seconds in it (2 cores: CPU up to twice the wall)."""
+    """Each phase's wall seconds and this process's CPU seconds in it (at most the wall times the cores)."""
     cpu = batch.cpu_timings
     return ", ".join(f"{name} {wall:.2f} s (CPU {cpu[name]:.2f})" for name, wall in batch.timings.items())
 

@@ -186,8 +186,8 @@ def _share_time(summaries: list[BatchSummary], lines: list[int], seconds: float,
 
 class _Timings:
     """Seconds per phase of a group's ingest: wall time, and CPU time of this process (all its threads:
-    the scan's reader and DuckDB's; the validator process apart). CPU near twice the wall time means
-    both cores were busy: only less work makes that phase faster, not more overlap."""
+    the scan's reader and DuckDB's; the validator process apart). CPU near the wall time times the
+    cores means every core was busy: only less work makes that phase faster, not more overlap."""
 
     def __init__(self) -> None:
         self.wall: dict[str, float] = {}
