@@ -112,30 +112,42 @@ def _warn_left_out(directory: Path, left_out: list[Path]) -> None:
 
 @dataclass(frozen=True)
 class Content:
-    """The identity of a source's bytes for idempotent re-ingest: their SHA-256 and how many there are."""
+    """The identity of a source's bytes for idempotent re-ingest: their hash, named by its algorithm
+    ("blake3:<hex>"), and how many there are. `sha256` (hex) is taken as well only when asked for:
+    batches written before BLAKE3 (paritylab 0.1) recorded that, bare, and the same bytes must still be
+    found the same (see ingest.batches.identity)."""
 
-    sha256: str
+    digest: str
     size: int
+    sha256: str | None = None
 
 
 class ContentDigest:
-    """SHA-256 and count of bytes as they are read (what `read_chunks(digest=...)` feeds)."""
+    """The hash and count of bytes as they are read (what `read_chunks(digest=...)` feeds). BLAKE3: as
+    collision-resistant as SHA-256 and 4x faster here (0.13 vs 0.57 CPU-s for 607 MB), on the reading
+    thread that shares the cores with the scan. With `sha256`, the legacy SHA-256 of the bytes too."""
 
-    def __init__(self) -> None:
-        self._sha = hashlib.sha256()
+    def __init__(self, *, sha256: bool = False) -> None:
+        import blake3
+
+        self._hash = blake3.blake3()
+        self._sha256 = hashlib.sha256() if sha256 else None
         self.size = 0
 
     def update(self, data: Any) -> None:
-        self._sha.update(data)
+        self._hash.update(data)
+        if self._sha256 is not None:
+            self._sha256.update(data)
         self.size += memoryview(data).nbytes
 
     def content(self) -> Content:
-        return Content(self._sha.hexdigest(), self.size)
+        legacy = self._sha256.hexdigest() if self._sha256 is not None else None
+        return Content(f"blake3:{self._hash.hexdigest()}", self.size, legacy)
 
 
-def file_content(path: Path) -> Content:
-    """The SHA-256 and size of the file's bytes, read once for that alone."""
-    digest = ContentDigest()
+def file_content(path: Path, *, sha256: bool = False) -> Content:
+    """The hash and size of the file's bytes (and their SHA-256 if asked for), read once for that alone."""
+    digest = ContentDigest(sha256=sha256)
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
@@ -143,8 +155,8 @@ def file_content(path: Path) -> Content:
 
 
 def file_hash(path: Path) -> str:
-    """SHA-256 of the file's bytes: the identity of a source for idempotent re-ingest."""
-    return file_content(path).sha256
+    """The hash of the file's bytes ("blake3:<hex>"): the identity of a source for idempotent re-ingest."""
+    return file_content(path).digest
 
 
 class _Hashing(io.RawIOBase):

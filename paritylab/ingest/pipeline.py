@@ -111,13 +111,18 @@ def ingest_group(
     con.execute(f"SET memory_limit = '{cfg.memory_limit_mb}MB'")
     scan.check_logging_prefix(con, cfg.logging_prefix)
     timings = _Timings()
+    legacy = batches.sha256_wanted(con)
+    # tables are read by DuckDB: hashed apart
+    digests = [None if is_table(p) else ContentDigest(sha256=legacy(p.stat().st_size)) for p in paths]
     with _naive_times_in_utc(con):
-        lines, digests = _stage(
-            con, paths, summaries, cfg, redactor=redactor, progress=progress, timings=timings
-        )
+        lines = _stage(con, paths, summaries, cfg, redactor=redactor, progress=progress, timings=timings,
+                       digests=digests)  # fmt: skip
     with timings.phase("store"):
         batches.count(con, summaries)
-        contents = [d.content() if d else file_content(p) for d, p in zip(digests, paths, strict=True)]
+        contents = [
+            d.content() if d else file_content(p, sha256=legacy(p.stat().st_size))
+            for d, p in zip(digests, paths, strict=True)
+        ]
         batches.write(store, summaries, contents, cfg)
     _share_time(summaries, lines, time.perf_counter() - started, timings)
     return summaries
@@ -132,13 +137,12 @@ def _stage(
     redactor: Any,
     progress: Callable[[Path, int], None] | None,
     timings: _Timings,
-) -> tuple[list[int], list[Any]]:
+    digests: list[Any],
+) -> list[int]:
     """Scan, parse, sample, validate and redact the files into the stage, each file's counts so far into
-    its summary; (lines of each file, the content digests taken while reading)."""
+    its summary, the bytes read into `digests` (None for a table); the lines of each file."""
     fmt = summaries[0].source_format
     parse_as = "wrapper" if fmt == "table" else fmt  # table rows are wrapper records (see ingest.tables)
-    # tables are read by DuckDB: hashed apart
-    digests = [None if is_table(p) else ContentDigest() for p in paths]
     with timings.phase("scan"):  # read, classify and light-parse every line
         lines, record_lines = _stage_group(con, paths, parse_as, cfg, progress=progress, digests=digests)
     with timings.phase("parse + sample"):
@@ -155,7 +159,7 @@ def _stage(
         s.sampled_out = records.get(i, 0) - parsed.get(i, 0)
         s.failed_validation = failed.get(i, 0)
         s.redactions = dict(redactions.get(i, {}))
-    return lines, digests
+    return lines
 
 
 @contextmanager

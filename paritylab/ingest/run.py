@@ -9,9 +9,10 @@ from pathlib import Path
 
 from paritylab.config import IngestConfig, Settings
 from paritylab.errors import IngestError
+from paritylab.ingest.batches import sha256_wanted
 from paritylab.ingest.compressed import unpacked_size
 from paritylab.ingest.formats import FORMATS
-from paritylab.ingest.lines import expand_paths, file_hash
+from paritylab.ingest.lines import Content, expand_paths, file_content, file_hash
 from paritylab.ingest.pipeline import BatchSummary, detect_format, ingest_group, sampling_settings
 from paritylab.ingest.tables import is_table
 from paritylab.store import Store, open_store
@@ -69,8 +70,8 @@ def _take(
     if groups.holds_copy_of(path, size):  # written first, so this one is found unchanged
         groups.flush()
     if not force and may_be_unchanged(store, size, cfg):
-        digest = file_hash(path)
-        if (earlier := earlier_batch(store, path, digest, cfg)) is not None:
+        content = file_content(path, sha256=sha256_wanted(store.con)(size))
+        if (earlier := earlier_batch(store, path, content, cfg)) is not None:
             groups.done(earlier)
             return
     groups.add(path, size, fmt)
@@ -186,12 +187,13 @@ def may_be_unchanged(store: Store, size: int, cfg: IngestConfig) -> bool:
     return bool(rows)
 
 
-def earlier_batch(store: Store, path: Path, digest: str, cfg: IngestConfig) -> BatchSummary | None:
-    """The batch that already ingested these bytes with these settings, as an `unchanged` summary."""
+def earlier_batch(store: Store, path: Path, content: Content, cfg: IngestConfig) -> BatchSummary | None:
+    """The batch that already ingested these bytes with these settings (found by their hash, or by their
+    legacy SHA-256 where it was taken), as an `unchanged` summary."""
     rows = store.rows(
-        """SELECT * FROM ingest_batches WHERE content_hash = ? AND sampling = ?::JSON
+        """SELECT * FROM ingest_batches WHERE content_hash IN (?, ?) AND sampling = ?::JSON
            ORDER BY started_at DESC LIMIT 1""",
-        [digest, sampling_settings(cfg)],
+        [content.digest, content.sha256 or content.digest, sampling_settings(cfg)],
     )
     if not rows:
         return None

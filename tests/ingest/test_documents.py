@@ -4,11 +4,11 @@ objects. Read line by line, each of their lines was quarantined as invalid JSON.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import logging
 from pathlib import Path
 
+import blake3
 import pytest
 
 from paritylab.config import IngestConfig
@@ -40,7 +40,7 @@ def test_a_json_document_is_read_record_by_record(store: Store, tmp_path: Path, 
     assert [(r["log_id"], r["position"]) for r in rows] == [(f"wrapper:r{i}", i + 1) for i in range(5)]
     assert rows[0]["input_text"] == "question 0\nwith a newline"
     [(content_hash,)] = store.execute("SELECT content_hash FROM ingest_batches").fetchall()
-    assert content_hash == hashlib.sha256(path.read_bytes()).hexdigest()  # the file's bytes, as for lines
+    assert content_hash == "blake3:" + blake3.blake3(path.read_bytes()).hexdigest()  # the bytes, as for lines
 
 
 def test_a_gzipped_array_and_a_single_pretty_object(store: Store, tmp_path: Path) -> None:

@@ -70,23 +70,24 @@ def test_ingesting_the_same_files_twice_stores_nothing_new(tmp_path: Path) -> No
         assert db.rows("SELECT count(*) AS n FROM ingest_batches") == [{"n": 3}]  # first, forced, resampled
 
 
+RECORD = {"ts": "2026-11-16T10:00:00Z", "app": "a", "model": "m", "prompt": "p", "response": "r", "ok": True}
+
+
+def _calls(tmp_path: Path, bad_lines: str) -> Path:
+    """calls.jsonl: one good wrapper record (request_id "good"), then `bad_lines`."""
+    source = tmp_path / "calls.jsonl"
+    source.write_text(json.dumps({**RECORD, "request_id": "good"}) + "\n" + bad_lines)
+    return source
+
+
 def test_a_forced_re_ingest_quarantines_nothing_twice(tmp_path: Path) -> None:
     """A quarantine row's id hashes the content and the position: the same bytes ingested again (forced)
     meet their rows already quarantined; other bytes with the same bad lines are quarantined anew."""
-    record = {
-        "ts": "2026-11-16T10:00:00Z",
-        "app": "a",
-        "model": "m",
-        "prompt": "p",
-        "response": "r",
-        "ok": True,
-    }
-    source = tmp_path / "calls.jsonl"
-    source.write_text(json.dumps({**record, "request_id": "good"}) + '\n{"truncated": \n[1, 2]\n')
+    source = _calls(tmp_path, '{"truncated": \n[1, 2]\n')
     settings = load_settings(env={}, store=tmp_path / "s.duckdb")
     first = ingest_paths(settings, [str(source)])
     forced = ingest_paths(settings, [str(source)], force=True)
-    source.write_text(source.read_text() + json.dumps({**record, "request_id": "new"}) + "\n")
+    source.write_text(source.read_text() + json.dumps({**RECORD, "request_id": "new"}) + "\n")
     grown = ingest_paths(settings, [str(source)])
     assert [b.quarantined for b in (*first, *forced, *grown)] == [2, 2, 2]
     assert all(b.reconciles() for b in (*first, *forced, *grown))
@@ -121,11 +122,50 @@ def test_rows_stored_before_are_found_by_either_check(
         ]
 
 
+def test_a_store_written_before_blake3_still_knows_its_files_by_their_sha256(tmp_path: Path) -> None:
+    """paritylab 0.1 recorded a file's SHA-256, bare, and hashed it into its quarantine rows' ids. The same
+    bytes are still found unchanged; forced again, they keep that identity and quarantine nothing twice;
+    other bytes are known by their BLAKE3. SHA-256 is taken only for a size such a batch had."""
+    import hashlib
+
+    from paritylab.ingest.batches import sha256_wanted
+
+    source = _calls(tmp_path, '{"truncated": \n')
+    settings = load_settings(env={}, store=tmp_path / "s.duckdb")
+    [first] = ingest_paths(settings, [str(source)])
+    sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
+    with open_store(settings.store) as db:  # rewritten as paritylab 0.1 wrote it
+        assert not sha256_wanted(db.con)(source.stat().st_size)
+        db.execute("UPDATE ingest_batches SET content_hash = ?", [sha256])
+        db.execute(
+            "UPDATE quarantine SET quarantine_id = left(sha256(? || ':' || position || ':0'), 32)", [sha256]
+        )
+        wanted = sha256_wanted(db.con)
+        assert wanted(source.stat().st_size) and not wanted(source.stat().st_size + 1)
+    [again] = ingest_paths(settings, [str(source)])
+    assert again.unchanged and again.batch_id == first.batch_id
+    [forced] = ingest_paths(settings, [str(source)], force=True)
+    assert (forced.quarantined, forced.already_stored) == (first.quarantined, first.stored) == (1, 1)
+    source.write_text(source.read_text() + json.dumps({**RECORD, "request_id": "new"}) + "\n")
+    [grown] = ingest_paths(settings, [str(source)])
+    assert grown.stored == 1 and grown.quarantined == 1 and grown.reconciles()
+    with open_store(settings.store) as db:
+        hashes = [
+            r["content_hash"] for r in db.rows("SELECT content_hash FROM ingest_batches ORDER BY started_at")
+        ]
+        quarantined = db.rows(
+            "SELECT batch_id, count(*) AS n FROM quarantine GROUP BY 1 ORDER BY min(created_at)"
+        )
+    assert hashes[:2] == [sha256, sha256] and hashes[2].startswith("blake3:")
+    assert quarantined == [{"batch_id": first.batch_id, "n": 1}, {"batch_id": grown.batch_id, "n": 1}]
+
+
 def test_only_a_file_of_a_size_seen_before_is_hashed_before_it_is_read(tmp_path: Path) -> None:
     """The unchanged check needs the hash before reading; a size no earlier batch had rules it out, so
     such a file is read (and hashed) once. Either way the batch records the hash and size of its bytes."""
     import gzip
-    import hashlib
+
+    import blake3
 
     from paritylab.ingest.run import may_be_unchanged
 
@@ -152,7 +192,7 @@ def test_only_a_file_of_a_size_seen_before_is_hashed_before_it_is_read(tmp_path:
     with open_store(settings.store) as db:
         rows = db.rows("SELECT * FROM ingest_batches ORDER BY started_at")
     assert [(r["content_hash"], r["content_bytes"]) for r in rows] == [
-        (hashlib.sha256(x).hexdigest(), len(x)) for x in (source, b.read_bytes(), changed)
+        ("blake3:" + blake3.blake3(x).hexdigest(), len(x)) for x in (source, b.read_bytes(), changed)
     ]
     # a batch's times span its ingest, one after the other (started_at was the time of its write)
     times = [t for r in rows for t in (r["started_at"], r["finished_at"])]

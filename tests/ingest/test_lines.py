@@ -162,6 +162,8 @@ def test_prefetch_stops_its_thread_when_the_caller_stops_early() -> None:
 def test_the_digest_taken_while_reading_is_the_file_hash(tmp_path: Path, name: str) -> None:
     import hashlib
 
+    import blake3
+
     from paritylab.ingest.lines import ContentDigest, file_content, file_hash
 
     data = CONTENT["plain"] * 20
@@ -172,8 +174,16 @@ def test_the_digest_taken_while_reading_is_the_file_hash(tmp_path: Path, name: s
     assert sum(rows) == len(expected_lines(data))
     # the bytes of the file itself (compressed, for gzip): what a re-run finds on disk
     assert digest.content() == file_content(path)
-    assert digest.content().sha256 == file_hash(path) == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert digest.content().size == path.stat().st_size
+    assert (
+        digest.content().digest == file_hash(path) == "blake3:" + blake3.blake3(path.read_bytes()).hexdigest()
+    )
+    assert digest.content().size == path.stat().st_size and digest.content().sha256 is None
+    # SHA-256 as well only when asked for: a store written before BLAKE3 knows files by it
+    both = ContentDigest(sha256=True)
+    assert sum(len(chunk) for chunk in read_chunks(path, chunk_bytes=1000, digest=both)) == sum(rows)
+    assert both.content() == file_content(path, sha256=True)
+    assert both.content().sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert both.content().digest == digest.content().digest
 
 
 def test_zstd_files_are_read_whole_across_frames_and_up_to_a_cut(
