@@ -67,6 +67,8 @@ LAX_PATTERNS = (r",\s*(?:[}\]]|" + _NONFINITE + ")", r":\s*" + _NONFINITE, r"\[\
 # A call stopped by its token limit or a content filter before it said anything is an error (stage.py:
 # CUT_SHORT_EMPTY), which only the full parse can tell: a line that names such a stop anywhere is kept
 # for it (the full parse's sampling then decides as for any row). `contains` first: a memmem search.
+# A format that says where its finish reason is reads it in the light parse instead (`may_be_cut_short`):
+# for the wrapper's 1M-line bench that took 2.35 instead of 2.80 CPU-s of scan SQL.
 MAY_BE_CUT_SHORT = (
     "(contains(payload, 'reason') AND regexp_matches(payload, "
     f'\'reason"\\s*:\\s*"(?i:{"|".join(CUT_SHORT_REASONS)})"\'))'
@@ -84,7 +86,7 @@ Light = tuple[dict[str, str], list[Field], dict[str, str]]
 
 
 def _wrapper_light() -> Light:
-    keys = ["request_id", "id", "ok", "error", "feedback", "guardrails", "latency_ms"]
+    keys = ["request_id", "id", "ok", "error", "feedback", "guardrails", "latency_ms", "finish_reason"]
     fields = [
         field("request_id", "coalesce(s.request_id, s.id)", "str"),
         field("ok", "s.ok", "bool"),
@@ -93,7 +95,9 @@ def _wrapper_light() -> Light:
         field("guardrails", "s.guardrails", "strlist"),
         field("latency_ms", "s.latency_ms", "num"),
     ]
-    exprs = {"log_id": WRAPPER_LOG_ID, "status": WRAPPER_STATUS}
+    # a wrapper record's finish reason is its own top-level field (formats.wrapper_sql): read, not searched
+    cut_short = f"lower(s.finish_reason ->> '$') IN {CUT_SHORT_REASONS!r}"
+    exprs = {"log_id": WRAPPER_LOG_ID, "status": WRAPPER_STATUS, "may_be_cut_short": cut_short}
     return dict.fromkeys(keys, "JSON"), fields, exprs
 
 
@@ -182,7 +186,7 @@ def scan_sql(fmt: str, keep_all: bool, prefix: str = LOGGING_PREFIX) -> str:
             len(coalesce({guardrails}, [])) AS n_guardrails, {latency} AS latency_ms, light_problem"""
         failure = (
             "light_problem OR status = 'error' OR feedback = -1 OR n_guardrails > 0 OR latency_ms > $slo "
-            f"OR {MAY_BE_CUT_SHORT}"
+            f"OR {exprs.get('may_be_cut_short', MAY_BE_CUT_SHORT)}"
         )
         # CASE, not OR: the hash is computed only for rows no failure keeps anyway
         keep = "true" if keep_all else f"CASE WHEN {failure} THEN true ELSE {HASH_U} < $rate END"
