@@ -111,16 +111,17 @@ def ingest_group(
     con.execute(f"SET memory_limit = '{cfg.memory_limit_mb}MB'")
     scan.check_logging_prefix(con, cfg.logging_prefix)
     timings = _Timings()
-    legacy = batches.sha256_wanted(con)
+    wants_sha256 = batches.sha256_wanted(con)  # a store written before BLAKE3 may know the file by it
     # tables are read by DuckDB: hashed apart
-    digests = [None if is_table(p) else ContentDigest(sha256=legacy(p.stat().st_size)) for p in paths]
+    digests = [None if is_table(p) else ContentDigest(sha256=wants_sha256(p.stat().st_size)) for p in paths]
     with _naive_times_in_utc(con):
-        lines = _stage(con, paths, summaries, cfg, redactor=redactor, progress=progress, timings=timings,
-                       digests=digests)  # fmt: skip
+        lines = _stage(
+            con, paths, summaries, cfg, redactor=redactor, progress=progress, timings=timings, digests=digests
+        )
     with timings.phase("store"):
         batches.count(con, summaries)
         contents = [
-            d.content() if d else file_content(p, sha256=legacy(p.stat().st_size))
+            d.content() if d else file_content(p, sha256=wants_sha256(p.stat().st_size))
             for d, p in zip(digests, paths, strict=True)
         ]
         batches.write(store, summaries, contents, cfg)
