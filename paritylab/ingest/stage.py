@@ -51,6 +51,13 @@ def create_stage(con: duckdb.DuckDBPyConnection) -> None:
         DROP TABLE IF EXISTS stage_lines; DROP TABLE IF EXISTS stage_kept;""")
 
 
+def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """Once stored, the stage goes: a TEMP checkpoint would otherwise compress tables no one reads."""
+    con.execute("""
+        DROP TABLE IF EXISTS stage_lines; DROP TABLE IF EXISTS stage_kept; DROP TABLE IF EXISTS stage_counts;
+        DROP TABLE IF EXISTS stage_skipped; DROP TABLE IF EXISTS stage_quarantine;""")
+
+
 def finish_scan(con: duckdb.DuckDBPyConnection, fmt: str) -> dict[int, int]:
     """Settle what the scan left open (strict JSON, OTLP exports without spans), move skipped lines and
     defects out; return how many lines are records, per file of the group."""

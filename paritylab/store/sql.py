@@ -37,6 +37,19 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> Iterator
         con.unregister(name)
 
 
+@contextlib.contextmanager
+def setting(con: duckdb.DuckDBPyConnection, name: str, value: str) -> Iterator[None]:
+    """DuckDB setting `name` at `value` inside the block, its value before restored after, as DuckDB reads
+    it back (a size to 0.1 MiB). Settings such as checkpoint_threshold are the database instance's: every
+    connection to it sees them."""
+    [(before,)] = con.execute("SELECT current_setting(?)", [name]).fetchall()
+    con.execute(f"SET {name} = {literal(value)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET {name} = {literal(str(before))}")
+
+
 def insert_ignore(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
     """Insert `rows` by column name, skipping those whose key exists: a resumed step never duplicates."""
     if not rows:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from paritylab.cli import app
 from paritylab.config import IngestConfig, load_settings
 from paritylab.errors import IngestError
+from paritylab.ingest import batches as batch_records
 from paritylab.ingest.lines import expand_paths
 from paritylab.ingest.pipeline import ingest_file
 from paritylab.ingest.redact import Redactor
@@ -197,6 +198,46 @@ def test_only_a_file_of_a_size_seen_before_is_hashed_before_it_is_read(tmp_path:
     # a batch's times span its ingest, one after the other (started_at was the time of its write)
     times = [t for r in rows for t in (r["started_at"], r["finished_at"])]
     assert times == sorted(times) and all(r["finished_at"] > r["started_at"] for r in rows)
+
+
+def _duckdb_settings(db: Store) -> dict[str, object]:
+    [row] = db.rows("""SELECT current_setting('checkpoint_threshold') AS threshold,
+                              current_setting('max_vacuum_tasks') AS vacuum,
+                              current_setting('TimeZone') AS tz""")
+    return row
+
+
+def test_an_ingest_leaves_duckdb_as_it_found_it_and_its_batch_checkpointed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No automatic checkpoint while staging (DuckDB would compress TEMP tables about to be dropped); after
+    the ingest, failed too, the settings it changed are back, no stage table is left, and the batch is in
+    the database file itself (checkpointed: no WAL)."""
+    source, path = SAMPLE_LOGS / "wrapper-2026-11-16.jsonl", tmp_path / "s.duckdb"
+    real_write, during_write = batch_records.write, []
+
+    def write(store: Store, *args: object) -> None:  # the real write, noting the settings it runs under
+        during_write.append(_duckdb_settings(store))
+        real_write(store, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch_records, "write", write)
+    with open_store(path) as db:
+        db.execute("SET checkpoint_threshold = '32MiB'")
+        before = _duckdb_settings(db)
+        batch = ingest_file(db, source, None, IngestConfig(), redactor=Redactor())
+        assert batch.stored > 0 and during_write[0]["threshold"] == "931.3 GiB"
+        assert _duckdb_settings(db) == before
+        assert db.rows("SELECT table_name FROM duckdb_tables() WHERE temporary") == []
+        assert not Path(f"{path}.wal").exists()
+
+        def failing_write(*args: object) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(batch_records, "write", failing_write)
+        with pytest.raises(OSError, match="disk full"):
+            ingest_file(db, source, None, IngestConfig(), redactor=Redactor())
+        assert _duckdb_settings(db) == before
+        assert db.rows("SELECT count(*) AS n FROM logs") == [{"n": batch.stored}]
 
 
 def test_sampling_keeps_every_failure_and_is_seeded(store: Store, tmp_path: Path) -> None:
