@@ -1,13 +1,13 @@
 """Ingest throughput: N generated logging-wrapper rows -> sample + validate + redact + store.
 
-Prints rows/s scanned (target >= 200k/s), peak RSS (target < 2 GB), CPU time (how much of the 2 cores
-the ingest used), and the ratio to `pandas.read_json(lines=True)` on the same file (run in a child
-process, so its memory is its own). Two floors in the same run say what DuckDB alone needs: reading the
-sampling fields, and reading every field + sampling + storing the kept rows (no line numbers, no typed
-problem reasons, no quarantine, no Great Expectations, no redaction). The file is then ingested again
-in the same process (`--warm-runs`, min and median printed: this machine's speed varies by 20-40%):
-without the one-time Great Expectations import (measured apart, in a fresh interpreter), as a worker
-ingesting its next file would.
+Prints rows/s scanned (target >= 200k/s), peak RSS (target < 2 GB), CPU time (how much of the 2 cores the
+ingest used, and the rate that CPU time allows at best: every core busy all along), and the ratio to
+`pandas.read_json(lines=True)` on the same file (run in a child process, so its memory is its own). Two
+floors in the same run say what DuckDB alone needs: reading the sampling fields, and reading every field +
+sampling + storing the kept rows (no line numbers, no typed problem reasons, no quarantine, no Great
+Expectations, no redaction). The file is then ingested again in the same process (`--warm-runs`, min and
+median printed: this machine's speed varies by 20-40%): without the one-time Great Expectations import
+(measured apart, in a fresh interpreter), as a worker ingesting its next file would.
 
 The prompts are short (~250 characters) unless `--context-chars` pads each retrieved context to about
 that many characters, as RAG prompts are: `--rows 200000 --context-chars 5000` makes a 1 GB file.
@@ -139,6 +139,14 @@ def gx_import_cpu() -> float:
     return float(out.stdout.split()[-1])
 
 
+def cpu_bound(rows: int, cpu: float) -> str:
+    """The rate this much CPU time allows at best, every core busy the whole time: the physical limit of
+    the run's work on this machine (past it, only less work is faster, not more overlap)."""
+    cores = os.cpu_count() or 1
+    best = rows * cores / cpu
+    return f"at best {best / 1000:.0f}k rows/s with all {cores} cores busy, ratio {best / 200_000:.2f}"
+
+
 def cpu_seconds() -> float:
     """CPU time of this process plus its Great Expectations validator (paritylab.ingest.validator)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -201,7 +209,7 @@ def main() -> None:
         print(
             f"CPU: {cpu:.1f} s over {elapsed:.1f} s wall = {cpu / elapsed:.2f} of {os.cpu_count()} cores "
             f"busy, both processes (includes importing Great Expectations: {gx_import_cpu():.1f} CPU-s "
-            "alone, done in the validator process while this one scans)"
+            f"alone, done in the validator process while this one scans): {cpu_bound(batch.seen, cpu)}"
         )
         walls = []
         for i in range(args.warm_runs):  # a new store each time: nothing is already stored
@@ -211,7 +219,7 @@ def main() -> None:
             print(
                 f"the same file again in the same process (GX imported, as a worker's next file), "
                 f"run {i + 1}: {warm:.2f} s = {rate / 1000:.0f}k rows/s (ratio {rate / 200_000:.2f}), "
-                f"CPU {warm_cpu:.1f} s; phases: {phases(warm_batch)}"
+                f"CPU {warm_cpu:.1f} s ({cpu_bound(warm_batch.seen, warm_cpu)}); phases: {phases(warm_batch)}"
             )
         if walls:  # --warm-runs 0: the fresh-process ingest only
             best, middle = args.rows / min(walls), args.rows / statistics.median(walls)
