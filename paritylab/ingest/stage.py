@@ -44,11 +44,11 @@ Reread = Callable[[set[int]], Iterator[Any]]
 
 
 def create_stage(con: duckdb.DuckDBPyConnection) -> None:
+    drop_stage(con)  # what an ingest that failed left
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE stage_skipped (position BIGINT, kind VARCHAR);
-        CREATE OR REPLACE TEMP TABLE stage_quarantine (
-            position BIGINT, sub BIGINT, log_id VARCHAR, raw VARCHAR, reasons VARCHAR[]);
-        DROP TABLE IF EXISTS stage_lines; DROP TABLE IF EXISTS stage_kept;""")
+        CREATE TEMP TABLE stage_skipped (position BIGINT, kind VARCHAR);
+        CREATE TEMP TABLE stage_quarantine (
+            position BIGINT, sub BIGINT, log_id VARCHAR, raw VARCHAR, reasons VARCHAR[]);""")
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
