@@ -10,9 +10,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from paritylab._env import apply_quiet_defaults
+from paritylab._env import apply_env_defaults
 
-apply_quiet_defaults()
+apply_env_defaults()
 
 
 @contextmanager

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from paritylab._env import apply_quiet_defaults
+from paritylab._env import apply_env_defaults
 
-apply_quiet_defaults()
+apply_env_defaults()
 
 from prefect import flow  # noqa: E402
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from paritylab._env import apply_quiet_defaults
+from paritylab._env import apply_env_defaults
 
-apply_quiet_defaults()
+apply_env_defaults()
 
 from dataclasses import asdict, replace  # noqa: E402
 from typing import Any, Literal  # noqa: E402

@@ -5,9 +5,9 @@ reuses what is done, makes no provider calls for it and adds no rows."""
 
 from __future__ import annotations
 
-from paritylab._env import apply_quiet_defaults
+from paritylab._env import apply_env_defaults
 
-apply_quiet_defaults()
+apply_env_defaults()
 
 from pathlib import Path  # noqa: E402
 from typing import Literal  # noqa: E402

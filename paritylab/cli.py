@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from paritylab._env import apply_quiet_defaults
+from paritylab._env import apply_env_defaults
 from paritylab.cli_report import report
 from paritylab.cli_serve import serve
 
@@ -228,7 +228,7 @@ app.command()(cli_compare.gate)
 
 def main() -> None:
     """Entry point: telemetry off before any heavy import; our errors print as one clear message."""
-    apply_quiet_defaults()
+    apply_env_defaults()
     from paritylab.errors import ParitylabError
 
     try:

@@ -24,9 +24,9 @@ def serve(
     """Serve prefect.yaml's deployments (nightly-eval, online-eval, ...) from this one process: their
     schedules fire and runs can be triggered from the UI, with no work pool or worker. Needs a running
     `prefect server start` and PREFECT_API_URL."""
-    from paritylab._env import apply_quiet_defaults
+    from paritylab._env import apply_env_defaults
 
-    apply_quiet_defaults()
+    apply_env_defaults()
     from prefect import serve as prefect_serve
 
     from paritylab.serving import PREFECT_YAML, build_deployments, read_deployments, require_server

@@ -8,9 +8,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from paritylab._env import apply_quiet_defaults
+from paritylab._env import apply_env_defaults
 
-apply_quiet_defaults()
+apply_env_defaults()
 # Prefect keeps cache records and its SQLite API under PREFECT_HOME: a private one per test session.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="paritylab-prefect-"))
 # The session's one Prefect server answers both workers' flows: on a slow CI machine some answers took

@@ -128,9 +128,9 @@ def forget() -> None:
 
 def _serve() -> None:
     """The child: answer requests until stdin closes."""
-    from paritylab._env import apply_quiet_defaults
+    from paritylab._env import apply_env_defaults
 
-    apply_quiet_defaults()  # an entry point of its own: GX telemetry off before GX is imported
+    apply_env_defaults()  # an entry point of its own: GX telemetry off before GX is imported
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints (GX, pandas warnings) go to stderr, never into the protocol stream
     from paritylab.ingest import validate
