@@ -84,6 +84,17 @@ def test_the_validator_process_defers_scipy_stats_and_altair_and_hides_sqlalchem
     assert states == {"scipy.stats": "deferred", "altair": "deferred", "sqlalchemy": "hidden"}
 
 
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads the child's /proc environ")
+def test_the_validator_process_starts_without_openblas_threads_unless_the_user_set_them() -> None:
+    """numpy's OpenBLAS thread pool is ~0.1 CPU-s of the child's GX import: its default is one thread.
+    A value the user set reaches it unchanged."""
+    validate.submit(frame(), NOW)()
+    child = validator.validator()
+    environ = Path(f"/proc/{child.pid}/environ").read_bytes().split(b"\0")
+    user = os.environ.get("OPENBLAS_NUM_THREADS")
+    assert f"OPENBLAS_NUM_THREADS={user or 1}".encode() in environ
+
+
 def test_a_deferred_module_loads_when_used_through_a_fresh_import_or_a_name_bound_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
