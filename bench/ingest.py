@@ -130,12 +130,15 @@ def phases(batch: Any) -> str:
 
 def gx_import_cpu() -> float:
     """CPU seconds of `import great_expectations` in a fresh interpreter, as the validator process
-    imports it (scipy.stats and altair deferred): a fixed cost per process."""
+    imports it (sqlalchemy hidden, scipy.stats and altair deferred, no OpenBLAS threads): a fixed cost per
+    process."""
     code = (
         "import time; t = time.process_time(); from paritylab.ingest import validator; "
-        "validator.defer_unused_imports(); import great_expectations; print(time.process_time() - t)"
+        "validator.hide_sql_support(); validator.defer_unused_imports(); import great_expectations; "
+        "print(time.process_time() - t)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**validator.CHILD_ENV_DEFAULTS, **os.environ}  # as the validator process starts
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return float(out.stdout.split()[-1])
 
 
