@@ -134,11 +134,10 @@ def gx_import_cpu() -> float:
     process."""
     code = (
         "import time; t = time.process_time(); from paritylab.ingest import validator; "
-        "validator.hide_sql_support(); validator.defer_unused_imports(); import great_expectations; "
-        "print(time.process_time() - t)"
+        "validator.prepare_gx_import(); import great_expectations; print(time.process_time() - t)"
     )
-    env = {**validator.CHILD_ENV_DEFAULTS, **os.environ}  # as the validator process starts
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    run = [sys.executable, "-c", code]
+    out = subprocess.run(run, capture_output=True, text=True, check=True, env=validator.child_env())
     return float(out.stdout.split()[-1])
 
 
